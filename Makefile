@@ -1,0 +1,37 @@
+# The two commands: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install postgres bench clean
+
+run: install
+	$(BIN)/coldwarn db upgrade
+	$(BIN)/coldwarn serve --scenario demo
+
+test: install postgres
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coldwarn needs Python >= 3.11; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# The PostgreSQL tests use 127.0.0.1:5432, database `test`. Start the local cluster if it is down;
+# without one, those tests are skipped locally and fail under CI.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \
+	  { command -v pg_ctlcluster >/dev/null && ls /etc/postgresql >/dev/null 2>&1 && \
+	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; } || \
+	  echo "PostgreSQL is not running on 127.0.0.1:5432: its tests will be skipped"
+
+bench: install
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

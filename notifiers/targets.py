@@ -1,0 +1,31 @@
+"""Where a notification may go: http(s) only, and no private network unless allowed."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+
+class UnsafeTarget(ValueError):
+    pass
+
+
+def check_url(url: str, allow_private: bool) -> None:
+    """Raise UnsafeTarget unless `url` is an http(s) URL whose host resolves to public addresses."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeTarget(f"not an http(s) URL: {url!r}")
+    if parts.username or parts.password:
+        raise UnsafeTarget("credentials in the URL are not allowed; use the signing secret")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as error:
+        raise UnsafeTarget(f"host {parts.hostname!r} does not resolve: {error}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            raise UnsafeTarget(f"host {parts.hostname!r} resolves to non-public address {address}; "
+                               "set COLDWARN_ALLOW_PRIVATE_TARGETS=1 to allow it")

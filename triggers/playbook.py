@@ -1,0 +1,140 @@
+"""Playbooks: which tasks a (hazard, level, stage) calls for, with due times and quantities."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from triggers.levels import LEVEL_RANK, rank
+from triggers.validation import InvalidConfig, StrictModel, describe
+
+CASELOAD_COUNTS = ("dibao_urban", "dibao_rural", "tekun_urban", "tekun_rural", "ill_disabled",
+                   "elderly_alone", "orphans", "unsupported_children", "rough_sleepers")
+PLACEHOLDERS = {"people", "shelters", "capacity", "amount_yuan", "per_person_urban",
+                "per_person_rural", "recipients", "month"}
+NOT_ON_RECORD = "—"
+
+
+class Text(StrictModel):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    @field_validator("zh", "en")
+    @classmethod
+    def known_placeholders(cls, value: str) -> str:
+        used = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        unknown = used - PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {sorted(PLACEHOLDERS)}")
+        return value
+
+
+class Due(StrictModel):
+    relative_to: Literal["onset", "issue"]
+    offset_h: float = Field(ge=-240, le=744)
+
+
+class TaskTemplate(StrictModel):
+    type: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    hazard: Literal["cold_wave", "price_linkage"]
+    min_level: str
+    stages: list[Literal["prepare", "act"]] = Field(min_length=1)
+    due: Due
+    role: Text
+    title: Text
+    instructions: Text
+    people: list[Literal[CASELOAD_COUNTS]] = []  # type: ignore[valid-type]
+    shelters: bool = False
+
+    @model_validator(mode="after")
+    def level_fits_hazard(self):
+        allowed = ("start",) if self.hazard == "price_linkage" else ("blue", "yellow", "orange", "red")
+        if self.min_level not in allowed:
+            raise ValueError(f"min_level for {self.hazard} must be one of {list(allowed)}")
+        return self
+
+
+class Playbook(StrictModel):
+    tasks: list[TaskTemplate] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def unique_types(self):
+        seen = [(t.hazard, t.type) for t in self.tasks]
+        duplicated = sorted({s for s in seen if seen.count(s) > 1})
+        if duplicated:
+            raise ValueError(f"task types must be unique per hazard; repeated: {duplicated}")
+        return self
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    type: str
+    rule: str
+    due_at: datetime
+    quantities: dict
+    role: dict
+    title: dict
+    instructions: dict
+
+
+def parse_playbook(data: object, source: str = "playbooks.yaml") -> Playbook:
+    try:
+        return Playbook.model_validate(data)
+    except ValidationError as error:
+        raise InvalidConfig(describe(error, source)) from None
+
+
+def applicable(playbook: Playbook, hazard: str, level: str, stage: str) -> list[TaskTemplate]:
+    return [t for t in playbook.tasks if t.hazard == hazard and stage in t.stages
+            and LEVEL_RANK[t.min_level] <= rank(level)]
+
+
+def quantities(template: TaskTemplate, caseload: dict | None, shelters: list[dict],
+               subsidy: dict | None) -> dict:
+    q: dict = {}
+    if template.people:
+        q["people"] = sum(int(caseload[f]) for f in template.people) if caseload else None
+    if template.shelters:
+        q["shelters"] = len(shelters)
+        q["capacity"] = sum(int(s["capacity"]) for s in shelters)
+        q["shelter_list"] = [{k: s[k] for k in ("name", "address", "capacity")} for s in shelters]
+    if subsidy:
+        q.update({k: subsidy[k] for k in ("amount_yuan", "per_person_urban", "per_person_rural",
+                                          "recipients", "month")})
+    return q
+
+
+MONEY = {"amount_yuan", "per_person_urban", "per_person_rural"}
+
+
+def shown(key: str, value) -> str:
+    if value is None:
+        return NOT_ON_RECORD
+    return f"{value:,.2f}" if key in MONEY else str(value)
+
+
+def render(text: Text, values: dict) -> dict:
+    shown_values = {k: shown(k, values.get(k)) for k in PLACEHOLDERS}
+    return {"zh": text.zh.format_map(shown_values), "en": text.en.format_map(shown_values)}
+
+
+def plan_tasks(playbook: Playbook, *, hazard: str, level: str, stage: str, onset: datetime,
+               now: datetime, caseload: dict | None, shelters: list[dict],
+               subsidy: dict | None = None, existing_types: frozenset = frozenset()) -> list[PlannedTask]:
+    """Tasks the playbook asks for that the county's list does not hold yet."""
+    planned = []
+    for template in applicable(playbook, hazard, level, stage):
+        if template.type in existing_types:
+            continue
+        anchor = onset if template.due.relative_to == "onset" else now
+        due = max(anchor + timedelta(hours=template.due.offset_h), now)
+        q = quantities(template, caseload, shelters, subsidy)
+        planned.append(PlannedTask(
+            type=template.type, rule=f"{hazard}/{template.min_level}+/{stage}", due_at=due,
+            quantities=q, role=template.role.model_dump(), title=render(template.title, q),
+            instructions=render(template.instructions, q)))
+    return planned

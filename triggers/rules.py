@@ -1,0 +1,190 @@
+"""The threshold rules (config/rules.yaml): schema, validation and per-region inheritance.
+
+Thresholds inherit nation -> province -> prefecture -> county: an override names a region code
+and only the keys it changes. Every merged result is validated like the national rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+import pandas as pd
+from pydantic import Field, ValidationError, model_validator
+
+from triggers.levels import COLOUR_LEVELS
+from triggers.validation import InvalidConfig, StrictModel, describe
+
+# 发改价格〔2021〕1553号: the national start thresholds; localities may lower them, never raise.
+NATIONAL_CPI_START_PCT = 3.5
+NATIONAL_FOOD_CPI_START_PCT = 6.0
+
+
+class CmaLevel(StrictModel):
+    drop_c: float = Field(gt=0, le=40, description="fall of the daily minimum, degC")
+    window_h: Literal[24, 48]
+    tmin_max_c: float = Field(ge=-60, le=30, description="daily minimum reached, degC or lower")
+    wind_level_min: int = Field(ge=0, le=17, description="Beaufort level of the mean wind")
+
+
+class ColdWaveRule(StrictModel):
+    """CMA cold-wave warning signal (CMA Order No. 16)."""
+
+    blue: CmaLevel
+    yellow: CmaLevel
+    orange: CmaLevel
+    red: CmaLevel
+    resolve_after_quiet_cycles: int = Field(default=2, ge=1, le=48)
+
+    @model_validator(mode="after")
+    def levels_strictly_ordered(self):
+        for lower_name, higher_name in zip(COLOUR_LEVELS, COLOUR_LEVELS[1:]):
+            lower, higher = getattr(self, lower_name), getattr(self, higher_name)
+            at_least_as_strict = (higher.drop_c >= lower.drop_c and higher.window_h <= lower.window_h
+                                  and higher.tmin_max_c <= lower.tmin_max_c
+                                  and higher.wind_level_min >= lower.wind_level_min)
+            if not at_least_as_strict or higher == lower:
+                raise ValueError(f"level {higher_name} must be stricter than {lower_name} on every "
+                                 "criterion (larger drop, shorter or equal window, lower minimum, "
+                                 "stronger wind) and differ in one")
+        return self
+
+
+class PriceLinkageRule(StrictModel):
+    """社会救助和保障标准与物价上涨挂钩联动机制."""
+
+    cpi_start_pct: float = Field(gt=0, le=NATIONAL_CPI_START_PCT)
+    food_cpi_start_pct: float = Field(gt=0, le=NATIONAL_FOOD_CPI_START_PCT)
+    round_to_yuan: Literal[1, 0.1, 0.01] = 1
+    floor_yuan: float = Field(default=0, ge=0, le=1000)
+
+
+class Stages(StrictModel):
+    act_within_h: float = Field(default=48, gt=0, le=240)
+    prepare_within_h: float = Field(default=120, gt=0, le=240)
+
+    @model_validator(mode="after")
+    def act_before_prepare(self):
+        if self.act_within_h > self.prepare_within_h:
+            raise ValueError("act_within_h must not exceed prepare_within_h")
+        return self
+
+    def stage_for(self, lead_time_h: float) -> str | None:
+        if lead_time_h <= self.act_within_h:
+            return "act"
+        if lead_time_h <= self.prepare_within_h:
+            return "prepare"
+        return None
+
+
+class ReconcilePolicy(StrictModel):
+    onset_change_h: float = Field(default=6, gt=0, le=72)
+
+
+class RegionalRules(StrictModel):
+    """What a region may override."""
+
+    cold_wave: ColdWaveRule
+    price_linkage: PriceLinkageRule
+
+
+class RuleSet(RegionalRules):
+    stages: Stages = Stages()
+    reconcile: ReconcilePolicy = ReconcilePolicy()
+    overrides: dict[str, dict] = {}
+
+
+class Rules:
+    """Validated rules plus each region's effective thresholds."""
+
+    def __init__(self, ruleset: RuleSet, version: str):
+        self.ruleset = ruleset
+        self.version = version
+        self._effective: dict[tuple[str, ...], RegionalRules] = {}
+
+    @property
+    def stages(self) -> Stages:
+        return self.ruleset.stages
+
+    @property
+    def reconcile(self) -> ReconcilePolicy:
+        return self.ruleset.reconcile
+
+    def for_chain(self, chain: tuple[str, ...]) -> RegionalRules:
+        """Effective rules for a region whose overriding ancestors (outermost first) are `chain`."""
+        if chain not in self._effective:
+            merged = self.ruleset.model_dump(include={"cold_wave", "price_linkage"})
+            for code in chain:
+                merged = deep_merge(merged, self.ruleset.overrides[code])
+            self._effective[chain] = RegionalRules.model_validate(merged)
+        return self._effective[chain]
+
+    def override_chain(self, region: dict) -> tuple[str, ...]:
+        codes = (region["province_code"], region["prefecture_code"], region["code"])
+        return tuple(dict.fromkeys(c for c in codes if c in self.ruleset.overrides))
+
+    def thresholds(self, regions: pd.DataFrame) -> pd.DataFrame:
+        """One row per region code: every threshold the assessments need, as flat columns."""
+        chains = [self.override_chain(r) for r in regions.to_dict("records")]
+        flat = {chain: flatten(self.for_chain(chain)) for chain in set(chains)}
+        return pd.DataFrame([flat[c] for c in chains], index=regions["code"].to_numpy())
+
+
+def flatten(rules: RegionalRules) -> dict:
+    row = {"resolve_after_quiet_cycles": rules.cold_wave.resolve_after_quiet_cycles}
+    for level in COLOUR_LEVELS:
+        for key, value in getattr(rules.cold_wave, level).model_dump().items():
+            row[f"{level}_{key}"] = value
+    row.update({f"price_{k}": v for k, v in rules.price_linkage.model_dump().items()})
+    return row
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_rules(data: object, known_codes: set[str], source: str = "rules.yaml") -> Rules:
+    """Validate the national rules and every override; raise InvalidConfig listing all problems."""
+    if not isinstance(data, dict):
+        raise InvalidConfig([f"{source}: (top level): must be a mapping of rule sections"])
+    try:
+        ruleset = RuleSet.model_validate(data)
+    except ValidationError as error:
+        raise InvalidConfig(describe(error, source)) from None
+    rules = Rules(ruleset, version=rules_version(data))
+    problems = []
+    for code, override in ruleset.overrides.items():
+        problems += override_problems(rules, code, override, known_codes, source)
+    if problems:
+        raise InvalidConfig(problems)
+    return rules
+
+
+def override_problems(rules: Rules, code: str, override: object, known: set[str], source: str):
+    where = f"{source}: overrides.{code}"
+    if code not in known:
+        return [f"{where}: unknown region code"]
+    if not isinstance(override, dict):
+        return [f"{where}: must be a mapping"]
+    chain = tuple(c for c in (code[:2] + "0000", code[:4] + "00", code) if c in rules.ruleset.overrides)
+    try:
+        effective = rules.for_chain(chain)
+    except ValidationError as error:
+        return describe(error, source, prefix=f"overrides.{code}")
+    parent = rules.for_chain(chain[:-1]).price_linkage
+    raised = [key for key in ("cpi_start_pct", "food_cpi_start_pct")
+              if getattr(effective.price_linkage, key) > getattr(parent, key)]
+    return [f"{where}.price_linkage.{key}: may be lowered locally, never raised above "
+            f"{getattr(parent, key)}" for key in raised]
+
+
+def rules_version(data: dict) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:12]

@@ -1,0 +1,1 @@
+"""coldwarn, the service: settings, storage, feeds, the cycle, scheduler, web and CLI."""

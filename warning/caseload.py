@@ -1,0 +1,75 @@
+"""Caseload and cold shelters per county: CSV import (all rows or none) and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from triggers.playbook import CASELOAD_COUNTS
+from triggers.validation import InvalidConfig
+from warning.csvtable import Column, count, non_negative, read_table, region_code, text
+from warning.models import Caseload, Shelter, utcnow
+
+STANDARDS = ("dibao_standard_urban", "dibao_standard_rural", "tekun_standard_urban", "tekun_standard_rural")
+CASELOAD_COLUMNS = ([Column("region_code", region_code)] + [Column(c, count) for c in CASELOAD_COUNTS]
+                    + [Column(c, non_negative) for c in STANDARDS])
+SHELTER_COLUMNS = [Column("region_code", region_code), Column("name", text), Column("address", text),
+                   Column("capacity", count)]
+
+
+def check_regions(rows: list[dict], source: str, known_codes: set[str], unique: bool) -> None:
+    problems, seen = [], set()
+    for line, row in enumerate(rows, start=2):
+        code = row["region_code"]
+        if code not in known_codes:
+            problems.append(f"{source}, row {line}, column region_code: unknown region code {code}")
+        if unique and code in seen:
+            problems.append(f"{source}, row {line}, column region_code: {code} appears more than once")
+        seen.add(code)
+    if problems:
+        raise InvalidConfig(problems)
+
+
+def import_caseload(session: Session, content: bytes | str, source: str, known_codes: set[str]) -> int:
+    """Replace the caseload of every county in the file; nothing changes if any row is bad."""
+    rows = read_table(content, source, CASELOAD_COLUMNS)
+    check_regions(rows, source, known_codes, unique=True)
+    now = utcnow()
+    session.execute(delete(Caseload).where(Caseload.region_code.in_([r["region_code"] for r in rows])))
+    session.add_all(Caseload(**row, source=source[-500:], updated_at=now) for row in rows)
+    return len(rows)
+
+
+def import_shelters(session: Session, content: bytes | str, source: str, known_codes: set[str]) -> int:
+    """Replace the shelter list of every county named in the file; all rows or none."""
+    rows = read_table(content, source, SHELTER_COLUMNS)
+    check_regions(rows, source, known_codes, unique=False)
+    session.execute(delete(Shelter).where(Shelter.region_code.in_({r["region_code"] for r in rows})))
+    session.add_all(Shelter(**row) for row in rows)
+    return len(rows)
+
+
+def export_caseload(session: Session) -> str:
+    names = [c.name for c in CASELOAD_COLUMNS]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, names, lineterminator="\n")
+    writer.writeheader()
+    for record in session.scalars(select(Caseload).order_by(Caseload.region_code)):
+        writer.writerow({n: getattr(record, n) for n in names})
+    return out.getvalue()
+
+
+def caseload_records(session: Session) -> dict[str, dict]:
+    names = [c.name for c in CASELOAD_COLUMNS]
+    return {r.region_code: {n: getattr(r, n) for n in names} for r in session.scalars(select(Caseload))}
+
+
+def shelters_by_region(session: Session) -> dict[str, list[dict]]:
+    result: dict[str, list[dict]] = {}
+    for s in session.scalars(select(Shelter).order_by(Shelter.region_code, Shelter.name)):
+        result.setdefault(s.region_code, []).append(
+            {"name": s.name, "address": s.address, "capacity": s.capacity})
+    return result

@@ -1,0 +1,175 @@
+"""The `coldwarn` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from triggers.validation import InvalidConfig
+from warning.settings import load_settings
+
+
+def fail_on_config(func):
+    """Print configuration problems, one per line, and exit 2 instead of a traceback."""
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except InvalidConfig as error:
+            click.echo("configuration problems:", err=True)
+            for problem in error.problems:
+                click.echo(f"  - {problem}", err=True)
+            sys.exit(2)
+    wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
+    return wrapper
+
+
+def start_runtime():
+    from warning.runtime import Runtime
+    return Runtime.start(load_settings())
+
+
+def open_scenario(rt, name: str | None):
+    from warning.feeds.scenario import load_scenario
+    from warning.scenario_data import ensure_scenario_caseload
+    chosen = name or rt.settings.feeds.scenario
+    if not chosen:
+        raise InvalidConfig(["feeds.scenario: no scenario given and live feeds are not available yet; "
+                             "pass --scenario NAME|PATH"])
+    scenario = load_scenario(chosen, rt.settings.config_dir, rt.config.region_codes)
+    ensure_scenario_caseload(rt, scenario)
+    return scenario
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """coldwarn: cold-weather early warnings and relief task lists for civil-affairs offices."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.command("run-once")
+@click.option("--scenario", help="scenario name under config/scenarios/ or a folder path")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as one JSON object")
+@click.option("--no-deliver", is_flag=True, help="enqueue messages but do not send them")
+@fail_on_config
+def run_once(scenario, as_json, no_deliver):
+    """Run one cycle: pull, assess, reconcile, plan, persist, deliver; print a summary."""
+    from warning.cycle import run_cycle
+    from warning.db import upgrade
+    rt = start_runtime()
+    upgrade(rt.engine)
+    summary = run_cycle(rt, open_scenario(rt, scenario), deliver=not no_deliver)
+    click.echo(json.dumps(summary, ensure_ascii=False) if as_json else human_summary(summary))
+    rt.close()
+
+
+def human_summary(s: dict) -> str:
+    a, d = s["alerts"], s["deliveries"]
+    levels = ", ".join(f"{k} {v}" for k, v in sorted(a["by_level"].items())) or "none"
+    return (f"cycle {s['cycle_id']} ({s['scenario']}, as of {s['as_of']})\n"
+            f"  regions assessed: {s['regions_assessed']}\n"
+            f"  alerts: {a['issued']} issued, {a['updated']} updated, {a['resolved']} resolved; open: {levels}\n"
+            f"  tasks created: {s['tasks_created']}; subsidies started: {s['subsidies']['started']} "
+            f"(¥{s['subsidies']['total_yuan']:.2f})\n"
+            f"  deliveries: {d['delivered']} delivered, {d['failed']} failed (will retry), {d['parked']} parked\n"
+            f"  feeds rejected: {len(s['feeds']['rejected'])}")
+
+
+@main.command()
+@click.option("--host", help="address to listen on (default from settings)")
+@click.option("--port", type=int, help="port (default from settings)")
+@click.option("--scenario", help="scenario name or path for the scheduled cycle")
+@fail_on_config
+def serve(host, port, scenario):
+    """Serve the web app with the scheduler in one process (SQLite: run only one)."""
+    from waitress import serve as waitress_serve
+    from warning.db import upgrade
+    from warning.scheduler import build_scheduler
+    from warning.web import create_app
+    rt = start_runtime()
+    upgrade(rt.engine)
+    scheduler = build_scheduler(rt, open_scenario(rt, scenario))
+    scheduler.start()
+    host, port = host or rt.settings.server.host, port or rt.settings.server.port
+    click.echo(f"coldwarn serving on http://{host}:{port}/")
+    try:
+        waitress_serve(create_app(rt), host=host, port=port, threads=8)
+    finally:
+        scheduler.shutdown(wait=False)
+        rt.close()
+
+
+@main.command()
+@fail_on_config
+def deliver():
+    """Send everything in the outbox that is due now, then exit."""
+    from warning.delivery import drain
+    rt = start_runtime()
+    counts = drain(rt.sessions, rt.http, rt.settings.delivery)
+    click.echo(json.dumps(dict(counts)))
+
+
+@main.group()
+def config():
+    """Configuration commands."""
+
+
+@config.command("check")
+@fail_on_config
+def config_check():
+    """Validate every config file; exit 2 naming file, key and reason of each problem."""
+    from warning.config import load_config
+    loaded = load_config(load_settings())
+    missing = loaded.regions["latitude"].isna().sum()
+    click.echo(f"configuration OK: {len(loaded.regions)} regions ({missing} without coordinates, "
+               f"not assessed), rules {loaded.rules.version}, {len(loaded.playbook.tasks)} task templates, "
+               f"{len(loaded.subscriptions)} subscriptions")
+
+
+@main.group()
+def db():
+    """Database commands."""
+
+
+@db.command("upgrade")
+@fail_on_config
+def db_upgrade():
+    """Create or migrate the database schema to the newest version."""
+    from warning.db import make_engine, upgrade
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    click.echo(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+
+
+@main.group()
+def caseload():
+    """Caseload (recipients, standards) and cold shelters per county."""
+
+
+@caseload.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--shelters", is_flag=True, help="the file lists cold shelters, not caseload")
+@fail_on_config
+def caseload_import(csv_file: Path, shelters: bool):
+    """Import a caseload (or shelter) CSV: every row or none."""
+    from warning.caseload import import_caseload, import_shelters
+    rt = start_runtime()
+    importer = import_shelters if shelters else import_caseload
+    with rt.sessions.begin() as session:
+        count = importer(session, csv_file.read_bytes(), str(csv_file), rt.config.region_codes)
+    click.echo(f"imported {count} rows from {csv_file}")
+
+
+@caseload.command("export")
+@fail_on_config
+def caseload_export():
+    """Print the stored caseload as CSV."""
+    from warning.caseload import export_caseload
+    rt = start_runtime()
+    with rt.sessions() as session:
+        click.echo(export_caseload(session), nl=False)

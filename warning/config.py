@@ -1,0 +1,174 @@
+"""Loading and validating every shipped config file; problems name the file, key and reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+import yaml
+from pydantic import Field, ValidationError, field_validator
+
+from notifiers.webhook import decode_secret
+from triggers.playbook import Playbook, parse_playbook
+from triggers.rules import Rules, parse_rules
+from triggers.validation import InvalidConfig, StrictModel, describe
+from warning.csvtable import Column, number, read_table, region_code, text
+from warning.settings import Settings
+
+EVENT_TYPES = ("alert.issued", "alert.updated", "alert.resolved", "tasklist.issued", "task.updated",
+               "subsidy.issued")
+
+
+def zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown time zone") from None
+    return value
+
+
+def optional_coordinate(limit: float):
+    def parse(value: str) -> float:
+        result = number(value)
+        if not -limit <= result <= limit:
+            raise ValueError(f"must be between -{limit} and {limit}")
+        return result
+    return parse
+
+
+REGION_COLUMNS = [
+    Column("code", region_code), Column("name", text),
+    Column("province_code", region_code), Column("province_name", text),
+    Column("prefecture_code", region_code), Column("prefecture_name", text),
+    Column("latitude", optional_coordinate(90), required=False),
+    Column("longitude", optional_coordinate(180), required=False),
+    Column("timezone", zone),
+]
+
+
+class SubscriptionConfig(StrictModel):
+    name: str = Field(pattern=r"^[\w.-]{1,64}$")
+    url: str = Field(pattern=r"^https?://", max_length=2000)
+    secrets: list[str] = Field(min_length=1, max_length=3)
+    regions: list[str] = []  # region codes (county, prefecture or province); empty: everywhere
+    events: list[str] = list(EVENT_TYPES)
+    format: str = Field(default="json", pattern=r"^(json)$")
+
+    @field_validator("secrets")
+    @classmethod
+    def valid_secrets(cls, values: list[str]) -> list[str]:
+        for value in values:
+            decode_secret(value)
+        return values
+
+    @field_validator("events")
+    @classmethod
+    def known_events(cls, values: list[str]) -> list[str]:
+        unknown = sorted(set(values) - set(EVENT_TYPES))
+        if unknown:
+            raise ValueError(f"unknown event type(s) {unknown}; known: {list(EVENT_TYPES)}")
+        return values
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    settings: Settings
+    regions: pd.DataFrame
+    rules: Rules
+    playbook: Playbook
+    subscriptions: list[SubscriptionConfig]
+
+    @property
+    def region_codes(self) -> set[str]:
+        return set(self.regions["code"])
+
+
+def read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidConfig([f"{path}: file not found"]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InvalidConfig([f"{path}: not valid YAML{where}: {getattr(error, 'problem', error)}"]) from None
+
+
+def load_regions(path: Path) -> pd.DataFrame:
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidConfig([f"{path}: file not found"]) from None
+    rows = read_table(content, str(path), REGION_COLUMNS)
+    problems = region_problems(rows, str(path))
+    if problems:
+        raise InvalidConfig(problems)
+    return pd.DataFrame(rows)
+
+
+def region_problems(rows: list[dict], source: str) -> list[str]:
+    problems, seen = [], set()
+    for line, row in enumerate(rows, start=2):
+        code = row["code"]
+        if code in seen:
+            problems.append(f"{source}, row {line}, column code: duplicate region code {code}")
+        seen.add(code)
+        if row["province_code"] != code[:2] + "0000":
+            problems.append(f"{source}, row {line}, column province_code: does not match code {code}")
+        if (row["latitude"] is None) != (row["longitude"] is None):
+            problems.append(f"{source}, row {line}: latitude and longitude must both be given or both empty")
+    return problems
+
+
+def ancestor_codes(regions: pd.DataFrame) -> set[str]:
+    return set(regions["code"]) | set(regions["prefecture_code"]) | set(regions["province_code"])
+
+
+def load_subscriptions(path: Path, known_codes: set[str]) -> list[SubscriptionConfig]:
+    if not path.exists():
+        return []
+    data = read_yaml(path) or {}
+    entries = data.get("subscriptions") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise InvalidConfig([f"{path}: subscriptions: must be a list"])
+    result, problems = [], []
+    for index, entry in enumerate(entries):
+        try:
+            subscription = SubscriptionConfig.model_validate(entry)
+        except ValidationError as error:
+            problems += describe(error, str(path), prefix=f"subscriptions.{index}")
+            continue
+        problems += [f"{path}: subscriptions.{index}.regions: unknown region code {c}"
+                     for c in subscription.regions if c not in known_codes]
+        result.append(subscription)
+    names = [s.name for s in result]
+    problems += [f"{path}: subscriptions: name {n!r} is used twice" for n in sorted(set(names)) if names.count(n) > 1]
+    if problems:
+        raise InvalidConfig(problems)
+    return result
+
+
+def load_config(settings: Settings) -> AppConfig:
+    """Every config file, each validated; all problems reported together."""
+    directory = settings.config_dir
+    problems: list[str] = []
+
+    def attempt(load):
+        try:
+            return load()
+        except InvalidConfig as error:
+            problems.extend(error.problems)
+            return None
+
+    regions = attempt(lambda: load_regions(directory / "regions" / "regions.csv"))
+    known = ancestor_codes(regions) if regions is not None else set()
+    rules = attempt(lambda: parse_rules(read_yaml(directory / "rules.yaml"), known,
+                                        str(directory / "rules.yaml")))
+    playbook = attempt(lambda: parse_playbook(read_yaml(directory / "playbooks.yaml"),
+                                              str(directory / "playbooks.yaml")))
+    subscriptions = attempt(lambda: load_subscriptions(directory / "subscriptions.yaml", known))
+    if problems:
+        raise InvalidConfig(problems)
+    return AppConfig(settings, regions, rules, playbook, subscriptions)

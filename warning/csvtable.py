@@ -1,0 +1,112 @@
+"""Reading untrusted CSV files into typed rows, every problem named by file, row and column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from triggers.validation import InvalidConfig
+
+MAX_PROBLEMS = 50
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    parse: Callable[[str], object]
+    required: bool = True
+
+
+def region_code(text: str) -> str:
+    if not re.fullmatch(r"\d{6}", text):
+        raise ValueError("must be a six-digit region code")
+    return text
+
+
+def count(text: str) -> int:
+    if not re.fullmatch(r"\d+", text):
+        raise ValueError("must be a whole number >= 0")
+    return int(text)
+
+
+def number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+def non_negative(text: str) -> float:
+    value = number(text)
+    if value < 0:
+        raise ValueError("must be >= 0")
+    return value
+
+
+def month(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise ValueError("must be a month YYYY-MM")
+    return text
+
+
+def release_date(text: str) -> datetime:
+    """A publication date YYYY-MM-DD: the start of that day in Beijing time, as UTC."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("must be a date YYYY-MM-DD") from None
+    return datetime.combine(day, time(), BEIJING).astimezone(timezone.utc)
+
+
+def text(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def read_table(content: str | bytes, source: str, columns: list[Column]) -> list[dict]:
+    """All rows, typed; or InvalidConfig listing every bad row (nothing is half-read)."""
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise InvalidConfig([f"{source}: not UTF-8 text ({error.reason} at byte {error.start})"])
+    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c.name for c in columns if c.required and c.name not in header]
+    if missing:
+        raise InvalidConfig([f"{source}: header: missing column(s) {', '.join(missing)}"])
+    rows, problems = [], []
+    for line, raw in enumerate(reader, start=2):
+        row, row_problems = parse_row(raw, columns, source, line)
+        rows.append(row)
+        problems += row_problems
+    if not rows and not problems:
+        problems.append(f"{source}: no data rows")
+    if problems:
+        extra = len(problems) - MAX_PROBLEMS
+        raise InvalidConfig(problems[:MAX_PROBLEMS] + ([f"{source}: … and {extra} more"] if extra > 0 else []))
+    return rows
+
+
+def parse_row(raw: dict, columns: list[Column], source: str, line: int) -> tuple[dict, list[str]]:
+    if None in raw:
+        return {}, [f"{source}, row {line}: more fields than the header has columns"]
+    row, problems = {}, []
+    for column in columns:
+        value = (raw.get(column.name) or "").strip()
+        if not value and not column.required:
+            row[column.name] = None
+            continue
+        try:
+            row[column.name] = column.parse(value)
+        except ValueError as error:
+            problems.append(f"{source}, row {line}, column {column.name}: {error} (got {value!r})")
+    return row, problems

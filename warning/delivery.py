@@ -1,0 +1,93 @@
+"""Draining the outbox: claim due messages under a lease, send, record every attempt.
+
+A claim is a lease (claimed_until), not a lock held during the send: if a worker dies mid-send,
+its messages become due again when the lease runs out and are sent again with the same
+webhook-id, so receivers can drop the duplicate. Nothing is ever deleted: a message is
+delivered, waiting for its next attempt, or parked for replay.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+import requests
+from sqlalchemy import or_, select
+from sqlalchemy.orm import sessionmaker
+
+from notifiers.base import DELIVERED, GONE, Message, Outcome, next_delay_s
+from notifiers.webhook import WebhookNotifier
+from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
+from warning.settings import DeliverySettings
+
+
+def claim(sessions: sessionmaker, now: datetime, settings: DeliverySettings) -> list[int]:
+    with sessions.begin() as session:
+        query = (select(OutboxMessage)
+                 .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+                        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                 .limit(settings.batch_size)
+                 .with_for_update(skip_locked=True))
+        rows = list(session.scalars(query))
+        for row in rows:
+            row.claimed_until = now + timedelta(seconds=settings.lease_s)
+        return [row.id for row in rows]
+
+
+def notifier_for(subscription: Subscription, http: requests.Session, settings: DeliverySettings):
+    return WebhookNotifier(subscription.url, subscription.secrets, http, timeout_s=settings.timeout_s,
+                           allow_private=settings.allow_private_targets)
+
+
+def send_one(sessions: sessionmaker, outbox_id: int, http: requests.Session,
+             settings: DeliverySettings) -> str:
+    """Send one claimed message and record the result; returns delivered, failed or parked."""
+    with sessions() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        subscription = session.get(Subscription, row.subscription_id)
+        message = Message(id=row.message_id, type=row.event_type, timestamp=row.event_time, data=row.data)
+    if subscription.enabled:
+        outcome = notifier_for(subscription, http, settings).notify(message)
+    else:
+        outcome = Outcome("permanent", error=f"subscription disabled: {subscription.disabled_reason}")
+    return record(sessions, outbox_id, outcome, settings)
+
+
+def record(sessions: sessionmaker, outbox_id: int, outcome: Outcome, settings: DeliverySettings) -> str:
+    now = utcnow()
+    with sessions.begin() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        row.attempts += 1
+        row.claimed_until = None
+        session.add(DeliveryAttempt(outbox_id=row.id, attempted_at=now, outcome=outcome.status,
+                                    http_status=outcome.http_status, latency_ms=outcome.latency_ms,
+                                    error=outcome.error or None))
+        if outcome.status == DELIVERED:
+            row.status, row.delivered_at, row.last_error = "delivered", now, None
+            return "delivered"
+        row.last_error = outcome.error
+        if outcome.status == GONE:
+            subscription = session.get(Subscription, row.subscription_id)
+            subscription.enabled = False
+            subscription.disabled_reason = f"endpoint answered 410 Gone at {now.isoformat()}"
+        delay = next_delay_s(row.attempts, settings.retry_schedule_s, outcome.retry_after_s) \
+            if outcome.status == "retry" else None
+        if delay is None:
+            row.status = "parked"
+            return "parked"
+        row.next_attempt_at = now + timedelta(seconds=delay)
+        return "failed"
+
+
+def drain(sessions: sessionmaker, http: requests.Session, settings: DeliverySettings,
+          now: datetime | None = None) -> Counter:
+    """Send everything due now (not what is scheduled later); counts delivered, failed, parked."""
+    counts: Counter = Counter(delivered=0, failed=0, parked=0)
+    cutoff = now or utcnow()
+    while True:
+        ids = claim(sessions, cutoff, settings)
+        if not ids:
+            return counts
+        for outbox_id in ids:
+            counts[send_one(sessions, outbox_id, http, settings)] += 1

@@ -1,0 +1,103 @@
+"""Open-Meteo forecast responses -> the normalised forecast frame.
+
+A multi-location request answers with a JSON list in request order (one object for a single
+location); locations are matched by that order, since Open-Meteo snaps coordinates to its grid.
+Every unit the payload declares is converted: wind in km/h unless asked otherwise, and so on.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from warning.feeds import FeedRejected
+
+VARIABLES = {"temperature_2m": "temp", "apparent_temperature": "apparent_temp",
+             "wind_speed_10m": "wind_speed", "wind_gusts_10m": "wind_gusts",
+             "precipitation": "precipitation", "snowfall": "snowfall"}
+REQUIRED = ("temperature_2m", "wind_speed_10m")
+CONVERSIONS = {
+    "°C": lambda x: x, "°F": lambda x: (x - 32) * 5 / 9,
+    "km/h": lambda x: x / 3.6, "m/s": lambda x: x, "mp/h": lambda x: x * 0.44704,
+    "kn": lambda x: x * 0.514444, "mm": lambda x: x, "inch": lambda x: x * 25.4, "cm": lambda x: x,
+}
+UNIT_KIND = {"temperature_2m": ("°C", "°F"), "apparent_temperature": ("°C", "°F"),
+             "wind_speed_10m": ("km/h", "m/s", "mp/h", "kn"), "wind_gusts_10m": ("km/h", "m/s", "mp/h", "kn"),
+             "precipitation": ("mm", "inch"), "snowfall": ("cm", "inch")}
+PLAUSIBLE = {"temp": (-80, 60), "apparent_temp": (-100, 70), "wind_speed": (0, 120),
+             "wind_gusts": (0, 150), "precipitation": (0, 500), "snowfall": (0, 500)}
+HOURLY_PARAMETER = ",".join(VARIABLES)
+
+
+def parse_forecast(payload: bytes, region_codes: list[str], source: str) -> pd.DataFrame:
+    try:
+        data = json.loads(payload)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise FeedRejected(f"{source}: not valid JSON: {error}") from None
+    locations = [data] if isinstance(data, dict) else data
+    if not isinstance(locations, list) or len(locations) != len(region_codes):
+        count = len(locations) if isinstance(locations, list) else type(data).__name__
+        raise FeedRejected(f"{source}: expected {len(region_codes)} locations in request order, got {count}")
+    frames = [parse_location(loc, code, f"{source}[{i}] ({code})")
+              for i, (loc, code) in enumerate(zip(locations, region_codes))]
+    return pd.concat(frames, ignore_index=True)
+
+
+def parse_location(location: object, region_code: str, where: str) -> pd.DataFrame:
+    if not isinstance(location, dict) or not isinstance(location.get("hourly"), dict):
+        raise FeedRejected(f"{where}: hourly: missing")
+    if location.get("error"):
+        raise FeedRejected(f"{where}: error: {location.get('reason', 'provider reported an error')}")
+    hourly, units = location["hourly"], location.get("hourly_units") or {}
+    times = valid_times(hourly.get("time"), units.get("time", "iso8601"),
+                        location.get("utc_offset_seconds", 0), where)
+    columns = {"region_code": np.full(len(times), region_code, dtype=object), "valid_time": times}
+    for variable, name in VARIABLES.items():
+        if variable not in hourly:
+            if variable in REQUIRED:
+                raise FeedRejected(f"{where}: hourly.{variable}: missing")
+            columns[name] = np.full(len(times), np.nan)
+            continue
+        columns[name] = converted(hourly[variable], units.get(variable), variable, len(times), where)
+    return pd.DataFrame(columns)
+
+
+def valid_times(raw, fmt: str, offset_s, where: str) -> pd.DatetimeIndex:
+    if not isinstance(raw, list) or not raw:
+        raise FeedRejected(f"{where}: hourly.time: missing or empty")
+    if not isinstance(offset_s, (int, float)) or abs(offset_s) > 14 * 3600:
+        raise FeedRejected(f"{where}: utc_offset_seconds: implausible value {offset_s!r}")
+    try:
+        if fmt == "unixtime":
+            times = pd.to_datetime(raw, unit="s", utc=True)
+        else:
+            times = pd.to_datetime(raw, format="ISO8601") - pd.Timedelta(seconds=offset_s)
+            times = times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")
+    except (ValueError, TypeError) as error:
+        raise FeedRejected(f"{where}: hourly.time: unreadable times ({error})") from None
+    if not times.is_monotonic_increasing or not times.is_unique:
+        raise FeedRejected(f"{where}: hourly.time: times must strictly increase")
+    return times.as_unit("us")
+
+
+def converted(raw, unit: str | None, variable: str, length: int, where: str) -> np.ndarray:
+    if unit not in UNIT_KIND[variable]:
+        raise FeedRejected(f"{where}: hourly_units.{variable}: unit {unit!r} not one of {UNIT_KIND[variable]}")
+    if not isinstance(raw, list) or len(raw) != length:
+        raise FeedRejected(f"{where}: hourly.{variable}: expected {length} values")
+    try:
+        values = CONVERSIONS[unit](np.array([np.nan if v is None else v for v in raw], dtype=float))
+    except (TypeError, ValueError):
+        raise FeedRejected(f"{where}: hourly.{variable}: non-numeric values") from None
+    name = VARIABLES[variable]
+    if variable in REQUIRED and np.isnan(values).any():
+        first = int(np.flatnonzero(np.isnan(values))[0])
+        raise FeedRejected(f"{where}: hourly.{variable}: missing value at position {first}")
+    low, high = PLAUSIBLE[name]
+    bad = ~np.isnan(values) & ((values < low) | (values > high))
+    if bad.any():
+        raise FeedRejected(f"{where}: hourly.{variable}: value {values[bad][0]:.1f} outside {low}..{high} "
+                           f"after conversion from {unit}")
+    return values

@@ -1,0 +1,209 @@
+"""The tables. Times are stored in UTC (UtcDateTime keeps them aware on every database)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer,
+                        LargeBinary, String, Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; coldwarn stores aware UTC times only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime, dict: JSON, list: JSON}
+
+
+class CycleRun(Base):
+    __tablename__ = "cycle_runs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    as_of: Mapped[datetime]  # the cycle's "now": the wall clock, or a scenario's
+    scenario: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))  # running, ok, failed
+    summary: Mapped[dict | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class FeedRun(Base):
+    """One pull of one feed, with the raw payload kept (gzip) for audit and replay."""
+
+    __tablename__ = "feed_runs"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    cycle_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    feed: Mapped[str] = mapped_column(String(32))  # forecast, cpi
+    source: Mapped[str] = mapped_column(String(500))
+    fetched_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # ok, rejected, failed
+    rows: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    request: Mapped[dict | None]
+    payload_gzip: Mapped[bytes | None] = mapped_column(LargeBinary)
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class Caseload(Base):
+    __tablename__ = "caseloads"
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    dibao_urban: Mapped[int]
+    dibao_rural: Mapped[int]
+    tekun_urban: Mapped[int]
+    tekun_rural: Mapped[int]
+    ill_disabled: Mapped[int]
+    elderly_alone: Mapped[int]
+    orphans: Mapped[int]
+    unsupported_children: Mapped[int]
+    rough_sleepers: Mapped[int]
+    dibao_standard_urban: Mapped[float]
+    dibao_standard_rural: Mapped[float]
+    tekun_standard_urban: Mapped[float]
+    tekun_standard_rural: Mapped[float]
+    source: Mapped[str] = mapped_column(String(500))
+    updated_at: Mapped[datetime]
+
+
+class Shelter(Base):
+    __tablename__ = "shelters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(500))
+    capacity: Mapped[int]
+
+
+class Alert(Base):
+    """One episode of one hazard in one region: issued, updated, resolved."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("region_code", "hazard", "episode"),
+                      Index("ix_alerts_open", "status", "hazard"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    hazard: Mapped[str] = mapped_column(String(32))
+    episode: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))  # open, resolved
+    level: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(16))
+    onset: Mapped[datetime]
+    ends: Mapped[datetime]
+    lead_time_h: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[dict]
+    rule_version: Mapped[str] = mapped_column(String(40))
+    quiet_cycles: Mapped[int] = mapped_column(default=0)
+    issued_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolve_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class Subsidy(Base):
+    """One price-linkage decision per (region, month): made once, never changed by re-runs."""
+
+    __tablename__ = "subsidies"
+    __table_args__ = (UniqueConstraint("region_code", "month"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    month: Mapped[str] = mapped_column(String(7))
+    started: Mapped[bool] = mapped_column(Boolean)
+    triggered_by: Mapped[str] = mapped_column(String(8))
+    index_area: Mapped[str] = mapped_column(String(6))
+    index_scope: Mapped[str] = mapped_column(String(16))
+    cpi_yoy: Mapped[float]
+    food_cpi_yoy: Mapped[float]
+    rise_pct: Mapped[float]
+    released_on: Mapped[datetime]
+    per_person_urban: Mapped[float | None]
+    per_person_rural: Mapped[float | None]
+    recipients: Mapped[int | None]
+    total_yuan: Mapped[float | None]
+    rule_version: Mapped[str] = mapped_column(String(40))
+    decided_at: Mapped[datetime]
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_region_status", "region_code", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    subsidy_id: Mapped[int | None] = mapped_column(ForeignKey("subsidies.id"), index=True)
+    type: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # open, acknowledged, in_progress, done, not_needed
+    due_at: Mapped[datetime]
+    quantities: Mapped[dict]
+    role: Mapped[dict]
+    title: Mapped[dict]
+    instructions: Mapped[dict]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secrets: Mapped[list]
+    regions: Mapped[list]
+    events: Mapped[list]
+    format: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(16))  # config, api, cli
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """One message per (subscription, event), written in the transaction that made the event."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    cycle_id: Mapped[str | None] = mapped_column(String(36))
+    event_type: Mapped[str] = mapped_column(String(32))
+    event_time: Mapped[datetime]
+    data: Mapped[dict]
+    status: Mapped[str] = mapped_column(String(16))  # pending, delivered, parked
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "delivery_attempts"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    attempted_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int | None]
+    latency_ms: Mapped[float]
+    error: Mapped[str | None] = mapped_column(Text)

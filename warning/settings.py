@@ -1,0 +1,122 @@
+"""Settings: config/settings.toml, overridden by COLDWARN_* environment variables, validated."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+
+from triggers.validation import InvalidConfig, StrictModel, describe
+
+SHIPPED_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+# Environment variable -> (section, key) in settings.toml.
+ENV_OVERRIDES = {
+    "COLDWARN_DATABASE_URL": ("database", "url"),
+    "COLDWARN_SECRET_KEY": ("web", "secret_key"),
+    "COLDWARN_ALLOW_PRIVATE_TARGETS": ("delivery", "allow_private_targets"),
+    "COLDWARN_SCENARIO": ("feeds", "scenario"),
+    "COLDWARN_LANGUAGE": ("web", "language"),
+}
+
+
+class DatabaseSettings(StrictModel):
+    url: str = ""  # empty: SQLite file coldwarn.db in the instance folder
+
+
+class ServerSettings(StrictModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class FeedSettings(StrictModel):
+    scenario: str = ""  # a scenario name under config/scenarios/ or a path; empty: live feeds
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class ScheduleSettings(StrictModel):
+    cycle_minutes: int = Field(default=60, ge=1, le=1440)
+    deliver_seconds: int = Field(default=10, ge=1, le=3600)
+    misfire_grace_s: int = Field(default=300, ge=1)
+
+
+class DeliverySettings(StrictModel):
+    retry_schedule_s: list[float] = Field(
+        default=[0, 5, 300, 1800, 7200, 18000, 36000, 36000], min_length=1)
+    timeout_s: float = Field(default=10, gt=0, le=120)
+    batch_size: int = Field(default=100, ge=1, le=10000)
+    lease_s: int = Field(default=120, ge=10, description="a claimed message returns to the queue after this")
+    allow_private_targets: bool = False
+
+    @field_validator("retry_schedule_s")
+    @classmethod
+    def non_negative(cls, value: list[float]) -> list[float]:
+        if any(v < 0 for v in value):
+            raise ValueError("retry delays must be >= 0 seconds")
+        return value
+
+
+class WebSettings(StrictModel):
+    secret_key: str = ""  # empty: generated once and kept in the instance folder
+    language: Literal["zh", "en"] = "zh"
+
+
+class Settings(StrictModel):
+    database: DatabaseSettings = DatabaseSettings()
+    server: ServerSettings = ServerSettings()
+    feeds: FeedSettings = FeedSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    web: WebSettings = WebSettings()
+    config_dir: Path = SHIPPED_CONFIG_DIR
+    instance_dir: Path = Path("instance")
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{(self.instance_dir / 'coldwarn.db').resolve()}"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read settings.toml from COLDWARN_CONFIG_DIR (default: the shipped config/) plus overrides."""
+    env = dict(os.environ if env is None else env)
+    config_dir = Path(env.get("COLDWARN_CONFIG_DIR") or SHIPPED_CONFIG_DIR)
+    path = config_dir / "settings.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InvalidConfig([f"{path}: (file): not valid TOML: {error}"]) from None
+    for variable, (section, key) in ENV_OVERRIDES.items():
+        if variable in env:
+            data.setdefault(section, {})[key] = env[variable]
+    data["config_dir"] = config_dir
+    data["instance_dir"] = Path(env.get("COLDWARN_INSTANCE_DIR") or "instance")
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        raise InvalidConfig(describe(error, str(path))) from None
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured key, or one generated on first use and kept (0600) in the instance folder."""
+    if settings.web.secret_key:
+        return settings.web.secret_key
+    path = settings.instance_dir / "secret_key"
+    if not path.exists():
+        settings.instance_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,20 @@
+"""The Flask app factory. Nothing runs at import time; the scheduler is started by `serve`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from warning.runtime import Runtime
+from warning.settings import secret_key
+
+
+def create_app(runtime: Runtime | None = None) -> Flask:
+    runtime = runtime or Runtime.start()
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=secret_key(runtime.settings), SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax", JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False
+    app.extensions["coldwarn"] = runtime
+    from warning.web.views import bp
+    app.register_blueprint(bp)
+    return app

@@ -1,0 +1,48 @@
+"""Health and the overview page (the full console and API come with their own issue)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from sqlalchemy import func, select, text
+
+from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES
+from warning.models import Alert, CycleRun, Task
+
+bp = Blueprint("main", __name__)
+
+
+def runtime():
+    return current_app.extensions["coldwarn"]
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        with runtime().engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any database failure means unhealthy, and says why
+        return jsonify(status="error", database=str(error)[:200]), 503
+    return jsonify(status="ok")
+
+
+@bp.get("/")
+def overview():
+    language = request.args.get("lang", runtime().settings.web.language)
+    language = language if language in ("zh", "en") else "zh"
+    zone = ZoneInfo(runtime().settings.feeds.timezone)
+    regions = runtime().config.regions.set_index("code")
+    with runtime().sessions() as session:
+        last = session.scalars(select(CycleRun).order_by(CycleRun.started_at.desc()).limit(1)).first()
+        alerts = list(session.scalars(select(Alert).where(Alert.status == "open")))
+        open_tasks = dict(session.execute(select(Task.region_code, func.count()).where(
+            Task.status.in_(("open", "acknowledged", "in_progress"))).group_by(Task.region_code)).all())
+    order = {level: i for i, level in enumerate(reversed(COLOUR_LEVELS))}
+    alerts.sort(key=lambda a: (order.get(a.level, 9), a.region_code))
+    rows = [{"code": a.region_code, "name": regions.at[a.region_code, "name"],
+             "prefecture": regions.at[a.region_code, "prefecture_name"], "hazard": HAZARD_NAMES[a.hazard][language],
+             "level": a.level, "level_name": LEVEL_NAMES[a.level][language],
+             "onset": a.onset.astimezone(zone).strftime("%Y-%m-%d %H:%M"), "stage": a.stage,
+             "evidence": a.evidence[language], "tasks": open_tasks.get(a.region_code, 0)} for a in alerts]
+    return render_template("overview.html", lang=language, rows=rows, last=last, zone=zone)
