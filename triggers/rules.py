@@ -150,8 +150,11 @@ def deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def parse_rules(data: object, known_codes: set[str], source: str = "rules.yaml") -> Rules:
-    """Validate the national rules and every override; raise InvalidConfig listing all problems."""
+def parse_rules(data: object, known_codes: set[str] | None, source: str = "rules.yaml") -> Rules:
+    """Validate the national rules and every override; raise InvalidConfig listing all problems.
+
+    `known_codes` None skips the region check (when the region list itself failed to load).
+    """
     if not isinstance(data, dict):
         raise InvalidConfig([f"{source}: (top level): must be a mapping of rule sections"])
     try:
@@ -167,13 +170,14 @@ def parse_rules(data: object, known_codes: set[str], source: str = "rules.yaml")
     return rules
 
 
-def override_problems(rules: Rules, code: str, override: object, known: set[str], source: str):
+def override_problems(rules: Rules, code: str, override: object, known: set[str] | None, source: str):
     where = f"{source}: overrides.{code}"
-    if code not in known:
+    if known is not None and code not in known:
         return [f"{where}: unknown region code"]
     if not isinstance(override, dict):
         return [f"{where}: must be a mapping"]
-    chain = tuple(c for c in (code[:2] + "0000", code[:4] + "00", code) if c in rules.ruleset.overrides)
+    ancestry = dict.fromkeys((code[:2] + "0000", code[:4] + "00", code))  # a province is its own ancestor
+    chain = tuple(c for c in ancestry if c in rules.ruleset.overrides)
     try:
         effective = rules.for_chain(chain)
     except ValidationError as error:

@@ -163,12 +163,12 @@ def load_config(settings: Settings) -> AppConfig:
             return None
 
     regions = attempt(lambda: load_regions(directory / "regions" / "regions.csv"))
-    known = ancestor_codes(regions) if regions is not None else set()
+    known = ancestor_codes(regions) if regions is not None else None
     rules = attempt(lambda: parse_rules(read_yaml(directory / "rules.yaml"), known,
                                         str(directory / "rules.yaml")))
     playbook = attempt(lambda: parse_playbook(read_yaml(directory / "playbooks.yaml"),
                                               str(directory / "playbooks.yaml")))
-    subscriptions = attempt(lambda: load_subscriptions(directory / "subscriptions.yaml", known))
+    subscriptions = attempt(lambda: load_subscriptions(directory / "subscriptions.yaml", known or set()))
     if problems:
         raise InvalidConfig(problems)
     return AppConfig(settings, regions, rules, playbook, subscriptions)

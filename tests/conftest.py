@@ -1,0 +1,96 @@
+"""Shared fixtures: a private copy of the config, a database (SQLite or PostgreSQL), a runtime."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from warning.db import make_engine, upgrade
+from warning.runtime import Runtime
+from warning.settings import SHIPPED_CONFIG_DIR, load_settings
+
+POSTGRES_URL = os.environ.get("COLDWARN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEST_SECRET = "whsec_" + base64.b64encode(b"coldwarn-test-secret-32-bytes!!!").decode()
+
+
+@pytest.fixture
+def config_dir(tmp_path) -> Path:
+    """A copy of the shipped config that a test may edit."""
+    target = tmp_path / "config"
+    shutil.copytree(SHIPPED_CONFIG_DIR, target)
+    return target
+
+
+def postgres_available() -> bool:
+    try:
+        engine = make_engine(POSTGRES_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except sa.exc.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres() -> str:
+    if not postgres_available():
+        message = f"PostgreSQL not reachable at {POSTGRES_URL}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (required under CI)")
+        pytest.skip(message)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_schema_url(postgres):
+    """A URL whose connections use a fresh schema, dropped afterwards."""
+    schema = f"cw_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(postgres)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield f"{postgres}?options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'coldwarn.db'}"
+    return request.getfixturevalue("postgres_schema_url")
+
+
+def settings_env(config_dir: Path, database_url: str, tmp_path: Path, **extra) -> dict:
+    return {"COLDWARN_CONFIG_DIR": str(config_dir), "COLDWARN_DATABASE_URL": database_url,
+            "COLDWARN_INSTANCE_DIR": str(tmp_path / "instance"), "COLDWARN_ALLOW_PRIVATE_TARGETS": "1",
+            **extra}
+
+
+@pytest.fixture
+def make_runtime(config_dir, database_url, tmp_path):
+    """Start a migrated runtime on the test database; call again after editing the config."""
+    started = []
+
+    def start(**env) -> Runtime:
+        rt = Runtime.start(load_settings(settings_env(config_dir, database_url, tmp_path, **env)))
+        upgrade(rt.engine)
+        started.append(rt)
+        return rt
+
+    yield start
+    for rt in started:
+        rt.close()
+
+
+def write_subscription(config_dir: Path, url: str, **fields) -> None:
+    import yaml
+    entry = {"name": "receiver", "url": url, "secrets": [TEST_SECRET], **fields}
+    (config_dir / "subscriptions.yaml").write_text(yaml.safe_dump({"subscriptions": [entry]}), encoding="utf-8")

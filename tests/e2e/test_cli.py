@@ -1,0 +1,142 @@
+"""The command line as an operator uses it: run-once, config check, db upgrade, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from standardwebhooks.webhooks import Webhook
+
+from tests import demo
+from tests.conftest import TEST_SECRET, settings_env, write_subscription
+
+COLDWARN = str(Path(sys.executable).parent / "coldwarn")
+
+
+def run(args, env, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([COLDWARN, *args], env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=120, **kw)
+
+
+@pytest.fixture
+def env(config_dir, tmp_path):
+    return settings_env(config_dir, f"sqlite:///{tmp_path / 'cw.db'}", tmp_path)
+
+
+def test_run_once_twice_on_the_demo(env, config_dir, httpserver):
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    write_subscription(config_dir, httpserver.url_for("/hook"))
+
+    first = run(["run-once", "--scenario", "demo", "--json"], env)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    levels = demo.designed_levels()
+    assert summary["alerts"]["issued"] == len(levels)
+    assert summary["alerts"]["by_level"] == {lvl: list(levels.values()).count(lvl) for lvl in set(levels.values())}
+    assert summary["tasks_created"] > 0 and summary["subsidies"]["started"] == 49
+    assert summary["deliveries"]["delivered"] == len(httpserver.log) > 0
+    assert set(summary["timings_ms"]) == {"pull", "assess", "reconcile", "plan", "persist", "deliver"}
+    events = [Webhook(TEST_SECRET).verify(r.get_data(), dict(r.headers)) for r, _ in httpserver.log]
+    assert {e["data"]["region"]["code"] for e in events if e["type"] == "alert.issued"} == set(levels)
+
+    second = run(["run-once", "--scenario", "demo", "--json"], env)
+    again = json.loads(second.stdout)
+    assert (again["alerts"]["issued"], again["tasks_created"], again["messages_enqueued"]) == (0, 0, 0)
+    assert again["deliveries"] == {"delivered": 0, "failed": 0, "parked": 0}
+    assert len(httpserver.log) == summary["deliveries"]["delivered"]
+
+
+def test_run_once_human_summary(env):
+    result = run(["run-once"], env)  # the settings' default scenario is the demo
+    assert result.returncode == 0, result.stderr
+    assert "regions assessed: 59" in result.stdout and "orange 11" in result.stdout
+
+
+def test_config_check_passes_on_the_shipped_config(env):
+    result = run(["config", "check"], env)
+    assert result.returncode == 0, result.stderr
+    assert "configuration OK: 2854 regions (144 without coordinates" in result.stdout
+
+
+def break_file(config_dir: Path, name: str, old: str, new: str) -> None:
+    path = config_dir / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("name, old, new, expected", [
+    ("rules.yaml", "  blue:   {drop_c: 8,", "  blue:   {drop_c: 8", "rules.yaml: not valid YAML at line"),
+    ("rules.yaml", "  blue:   {drop_c: 8,", "  blue:   {drop_c: -8,",
+     "rules.yaml: cold_wave.blue.drop_c: Input should be greater than 0 (got -8)"),
+    ("rules.yaml", '"220000":', '"229999":', "rules.yaml: overrides.229999: unknown region code"),
+    ("regions/regions.csv", "code,name,province_code", "code,name,province", "regions.csv: header: missing column(s) province_code"),
+    ("regions/regions.csv", "220102,南关区", "22010X,南关区",
+     "regions.csv, row {row_of_220102}, column code: must be a six-digit region code (got '22010X')"),
+    ("playbooks.yaml", "min_level: orange", "min_level: purple", "playbooks.yaml: tasks.6: Value error, min_level"),
+    ("settings.toml", "port = 8000", "port = 80000", "settings.toml: server.port: Input should be less than or equal to 65535"),
+    ("subscriptions.yaml", "subscriptions: []", "subscriptions:\n  - {name: x, url: 'ftp://x', secrets: [abc]}",
+     "subscriptions.yaml: subscriptions.0.url: String should match pattern"),
+])
+def test_config_check_and_start_up_name_the_broken_place(env, config_dir, name, old, new, expected):
+    lines = (config_dir / "regions" / "regions.csv").read_text(encoding="utf-8").splitlines()
+    expected = expected.format(row_of_220102=next(i for i, line in enumerate(lines, 1) if line.startswith("220102,")))
+    break_file(config_dir, name, old, new)
+    for command in (["config", "check"], ["run-once"]):
+        result = run(command, env)
+        assert result.returncode == 2
+        assert "configuration problems:" in result.stderr and expected in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_creates_the_schema_and_is_repeatable(env, tmp_path):
+    for _ in range(2):
+        result = run(["db", "upgrade"], env)
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cw.db").exists()
+
+
+def test_caseload_import_refuses_a_bad_file_and_reports_rows(env, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("region_code,dibao_urban\n220102,5\n", encoding="utf-8")
+    result = run(["caseload", "import", str(bad)], env)
+    assert result.returncode == 2 and "bad.csv: header: missing column(s) dibao_rural" in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_the_scheduled_cycle_and_shows_the_alerts(env):
+    port = free_port()
+    process = subprocess.Popen([COLDWARN, "serve", "--port", str(port), "--scenario", "demo"],
+                               env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        page = ""
+        while time.monotonic() < deadline:
+            try:
+                page = requests.get(base + "/", timeout=5).text
+                if "当前预警 (52)" in page:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.5)
+        assert "当前预警 (52)" in page, page[:500]
+        assert "寒潮 橙色" in page and "1月21日最低气温" in page
+        assert requests.get(base + "/healthz", timeout=5).json() == {"status": "ok"}
+        english = requests.get(base + "/?lang=en", timeout=5).text
+        assert "Open alerts (52)" in english and "cold wave orange" in english
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -1,0 +1,71 @@
+"""Open-Meteo payloads: declared units honoured, and every malformed payload refused with a reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from triggers.units import beaufort_level
+from warning.feeds import FeedRejected
+from warning.feeds.openmeteo import parse_forecast
+
+
+def location(**changes):
+    base = {"latitude": 43.875, "longitude": 125.375, "utc_offset_seconds": 0, "timezone": "GMT",
+            "hourly_units": {"time": "iso8601", "temperature_2m": "°C", "wind_speed_10m": "km/h"},
+            "hourly": {"time": ["2026-01-19T00:00", "2026-01-19T01:00"], "temperature_2m": [-5.0, -6.5],
+                       "wind_speed_10m": [38.88, 10.0]}}
+    for key, value in changes.items():
+        target, _, field = key.partition("__")
+        if field:
+            base[target][field] = value
+        else:
+            base[target] = value
+    return base
+
+
+def parse(*locations, codes=None):
+    return parse_forecast(json.dumps(list(locations)).encode(), codes or ["220102"] * len(locations), "test")
+
+
+def test_km_per_hour_becomes_metres_per_second_and_keeps_its_beaufort_level():
+    frame = parse(location())
+    assert frame["wind_speed"].round(2).tolist() == [10.8, 2.78]
+    assert beaufort_level(frame["wind_speed"]).tolist() == [6.0, 2.0]  # 38.88 km/h is exactly 10.8 m/s
+
+
+def test_fahrenheit_and_local_times_are_converted():
+    frame = parse(location(hourly_units__temperature_2m="°F", utc_offset_seconds=28800,
+                           hourly__temperature_2m=[32.0, 14.0]))
+    assert frame["temp"].tolist() == [0.0, -10.0]
+    assert frame["valid_time"].dt.strftime("%Y-%m-%dT%H:%MZ").tolist() == ["2026-01-18T16:00Z", "2026-01-18T17:00Z"]
+
+
+def test_locations_are_matched_in_request_order():
+    frame = parse(location(), location(hourly__temperature_2m=[1.0, 2.0]), codes=["220102", "220202"])
+    assert frame.groupby("region_code")["temp"].max().to_dict() == {"220102": -5.0, "220202": 2.0}
+
+
+@pytest.mark.parametrize("payload, message", [
+    (b"{not json", "not valid JSON"),
+    (json.dumps([location(), location()]).encode(), "expected 1 locations in request order, got 2"),
+    (json.dumps([location(hourly_units__wind_speed_10m="furlong/h")]).encode(), "hourly_units.wind_speed_10m: unit 'furlong/h'"),
+    (json.dumps([location(hourly__temperature_2m=[-5.0, None])]).encode(), "temperature_2m: missing value at position 1"),
+    (json.dumps([location(hourly__temperature_2m=[-5.0, 95.0])]).encode(), "value 95.0 outside -80..60"),
+    (json.dumps([location(hourly__time=["2026-01-19T01:00", "2026-01-19T00:00"])]).encode(), "times must strictly increase"),
+    (json.dumps([location(hourly__wind_speed_10m=[1.0])]).encode(), "wind_speed_10m: expected 2 values"),
+    (json.dumps([location(hourly__time=[])]).encode(), "hourly.time: missing or empty"),
+    (json.dumps([{"error": True, "reason": "Latitude must be in range"}]).encode(), "hourly: missing"),
+    (json.dumps([location(hourly={"time": ["2026-01-19T00:00"], "temperature_2m": [1.0]})]).encode(),
+     "hourly.wind_speed_10m: missing"),
+])
+def test_bad_payloads_are_refused_with_a_reason(payload, message):
+    with pytest.raises(FeedRejected, match="^test") as caught:
+        parse_forecast(payload, ["220102"], "test")
+    assert message in str(caught.value)
+
+
+def test_beaufort_levels_at_the_official_bounds():
+    assert beaufort_level([7.9, 8.0, 10.7, 10.8, 13.8, 13.9, float("nan")]).tolist()[:6] == [4, 5, 5, 6, 6, 7]
+    assert str(beaufort_level([float("nan")])[0]) == "nan"
