@@ -134,6 +134,7 @@ def test_serve_runs_the_scheduled_cycle_and_shows_the_alerts(env):
             time.sleep(0.5)
         assert "当前预警 (52)" in page, page[:500]
         assert "寒潮 橙色" in page and "1月21日最低气温" in page
+        assert "数据时刻: 2026-01-19 08:00" in page  # the scenario's clock, in Beijing time
         assert requests.get(base + "/healthz", timeout=5).json() == {"status": "ok"}
         english = requests.get(base + "/?lang=en", timeout=5).text
         assert "Open alerts (52)" in english and "cold wave orange" in english
