@@ -32,16 +32,20 @@ def start_runtime():
     return Runtime.start(load_settings())
 
 
-def open_scenario(rt, name: str | None):
+def open_source(rt, scenario: str | None, live: bool = False):
+    """The scenario named (or the settings' default scenario), or the live feeds."""
+    from warning.feeds.http import Fetcher
+    from warning.feeds.live import LiveSource
     from warning.feeds.scenario import load_scenario
     from warning.scenario_data import ensure_scenario_caseload
-    chosen = name or rt.settings.feeds.scenario
+    chosen = None if live else scenario or rt.settings.feeds.scenario
     if not chosen:
-        raise InvalidConfig(["feeds.scenario: no scenario given and live feeds are not available yet; "
-                             "pass --scenario NAME|PATH"])
-    scenario = load_scenario(chosen, rt.settings.config_dir, rt.config.region_codes)
-    ensure_scenario_caseload(rt, scenario)
-    return scenario
+        fetch = rt.settings.feeds.fetch
+        return LiveSource(rt.settings.feeds, Fetcher(rt.http, fetch.connect_timeout_s, fetch.read_timeout_s,
+                                                     fetch.max_attempts, fetch.backoff_s))
+    source = load_scenario(chosen, rt.settings.config_dir, rt.config.region_codes)
+    ensure_scenario_caseload(rt, source)
+    return source
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,16 +57,17 @@ def main():
 
 @main.command("run-once")
 @click.option("--scenario", help="scenario name under config/scenarios/ or a folder path")
+@click.option("--live", is_flag=True, help="use the live feeds even if settings name a scenario")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as one JSON object")
 @click.option("--no-deliver", is_flag=True, help="enqueue messages but do not send them")
 @fail_on_config
-def run_once(scenario, as_json, no_deliver):
+def run_once(scenario, live, as_json, no_deliver):
     """Run one cycle: pull, assess, reconcile, plan, persist, deliver; print a summary."""
     from warning.cycle import run_cycle
     from warning.db import upgrade
     rt = start_runtime()
     upgrade(rt.engine)
-    summary = run_cycle(rt, open_scenario(rt, scenario), deliver=not no_deliver)
+    summary = run_cycle(rt, open_source(rt, scenario, live), deliver=not no_deliver)
     click.echo(json.dumps(summary, ensure_ascii=False) if as_json else human_summary(summary))
     rt.close()
 
@@ -76,15 +81,19 @@ def human_summary(s: dict) -> str:
             f"  tasks created: {s['tasks_created']}; subsidies started: {s['subsidies']['started']} "
             f"(¥{s['subsidies']['total_yuan']:.2f})\n"
             f"  deliveries: {d['delivered']} delivered, {d['failed']} failed (will retry), {d['parked']} parked\n"
-            f"  feeds rejected: {len(s['feeds']['rejected'])}")
+            f"  feeds: {s['feeds']['ok']} ok, {len(s['feeds']['rejected'])} failed or refused "
+            f"({s['feeds']['fallbacks']} replaced by their last good payload); "
+            f"stale: {', '.join(f for f, v in s['feeds']['freshness'].items() if v['stale']) or 'none'}"
+            + "".join(f"\n    - {e}" for e in s["feeds"]["rejected"]))
 
 
 @main.command()
 @click.option("--host", help="address to listen on (default from settings)")
 @click.option("--port", type=int, help="port (default from settings)")
 @click.option("--scenario", help="scenario name or path for the scheduled cycle")
+@click.option("--live", is_flag=True, help="use the live feeds even if settings name a scenario")
 @fail_on_config
-def serve(host, port, scenario):
+def serve(host, port, scenario, live):
     """Serve the web app with the scheduler in one process (SQLite: run only one)."""
     from waitress import serve as waitress_serve
     from warning.db import upgrade
@@ -92,7 +101,7 @@ def serve(host, port, scenario):
     from warning.web import create_app
     rt = start_runtime()
     upgrade(rt.engine)
-    scheduler = build_scheduler(rt, open_scenario(rt, scenario))
+    scheduler = build_scheduler(rt, open_source(rt, scenario, live))
     scheduler.start()
     host, port = host or rt.settings.server.host, port or rt.settings.server.port
     click.echo(f"coldwarn serving on http://{host}:{port}/")
@@ -173,3 +182,71 @@ def caseload_export():
     rt = start_runtime()
     with rt.sessions() as session:
         click.echo(export_caseload(session), nl=False)
+
+
+@main.command()
+@click.argument("cycle_id")
+@click.option("--into", "target_url", help="database URL to replay into (default: a new SQLite file in the instance folder)")
+@click.option("--json", "as_json", is_flag=True, help="print the last replayed summary as JSON")
+@fail_on_config
+def replay(cycle_id, target_url, as_json):
+    """Re-run every stored cycle up to CYCLE_ID from its saved payloads, into a separate database."""
+    from warning.cycle import run_cycle
+    from warning.db import upgrade
+    from warning.feeds.replay import cycles_until
+    from warning.runtime import Runtime
+    rt = start_runtime()
+    with rt.sessions() as session:
+        sources = cycles_until(session, cycle_id)
+    target = target_url or f"sqlite:///{(rt.settings.instance_dir / f'replay-{cycle_id[:8]}.db').resolve()}"
+    if target == rt.settings.database_url:
+        raise InvalidConfig(["--into: replaying into the live database would duplicate its alerts"])
+    replica = Runtime.start(rt.settings.model_copy(update={"database": rt.settings.database.model_copy(update={"url": target})}))
+    upgrade(replica.engine)
+    for source in sources:
+        summary = run_cycle(replica, source, deliver=False)
+    click.echo(json.dumps(summary, ensure_ascii=False) if as_json else human_summary(summary))
+    click.echo(f"replayed {len(sources)} cycle(s) into {target}", err=True)
+
+
+@main.command()
+@fail_on_config
+def prune():
+    """Drop raw payloads older than feeds.snapshot_retention_days (their feed-run rows stay)."""
+    from warning.maintenance import prune_snapshots
+    rt = start_runtime()
+    click.echo(f"pruned {prune_snapshots(rt)} payloads")
+
+
+@main.group()
+def cpi():
+    """Consumer-price figures entered by hand (audited)."""
+
+
+@cpi.command("set")
+@click.option("--area", required=True, help="six-digit area code; 000000 for the nation")
+@click.option("--month", required=True, help="YYYY-MM the figures describe")
+@click.option("--cpi", "cpi_yoy", required=True, help="CPI, percent year-on-year")
+@click.option("--food", "food_yoy", required=True, help="food CPI, percent year-on-year")
+@click.option("--released", required=True, help="publication date YYYY-MM-DD")
+@click.option("--by", "actor", required=True, help="who enters it")
+@click.option("--reason", required=True, help="why (source document, correction, ...)")
+@fail_on_config
+def cpi_set(area, month, cpi_yoy, food_yoy, released, actor, reason):
+    """Enter or correct one area's CPI figures for one month."""
+    from warning.manual_cpi import set_manual_cpi
+    rt = start_runtime()
+    with rt.sessions.begin() as session:
+        set_manual_cpi(session, rt.config, {"area_code": area, "month": month, "cpi_yoy": cpi_yoy,
+                                            "food_cpi_yoy": food_yoy, "released_on": released}, actor, reason)
+    click.echo(f"CPI for {area} {month} recorded")
+
+
+@cpi.command("list")
+@fail_on_config
+def cpi_list():
+    """Print the hand-entered CPI figures as CSV."""
+    from warning.manual_cpi import manual_cpi_csv
+    rt = start_runtime()
+    with rt.sessions() as session:
+        click.echo(manual_cpi_csv(session), nl=False)

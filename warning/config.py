@@ -17,8 +17,10 @@ from triggers.validation import InvalidConfig, StrictModel, describe
 from warning.csvtable import Column, number, read_table, region_code, text
 from warning.settings import Settings
 
-EVENT_TYPES = ("alert.issued", "alert.updated", "alert.resolved", "tasklist.issued", "task.updated",
-               "subsidy.issued")
+COUNTY_EVENTS = ("alert.issued", "alert.updated", "alert.resolved", "tasklist.issued", "task.updated",
+                 "subsidy.issued")
+ADMIN_EVENTS = ("feed.stale", "feed.recovered")  # only to subscriptions that ask for them
+EVENT_TYPES = COUNTY_EVENTS + ADMIN_EVENTS
 
 
 def zone(value: str) -> str:
@@ -53,7 +55,7 @@ class SubscriptionConfig(StrictModel):
     url: str = Field(pattern=r"^https?://", max_length=2000)
     secrets: list[str] = Field(min_length=1, max_length=3)
     regions: list[str] = []  # region codes (county, prefecture or province); empty: everywhere
-    events: list[str] = list(EVENT_TYPES)
+    events: list[str] = list(COUNTY_EVENTS)
     format: str = Field(default="json", pattern=r"^(json)$")
 
     @field_validator("secrets")

@@ -11,6 +11,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -26,8 +27,11 @@ from warning import delivery
 from warning.caseload import caseload_records, shelters_by_region
 from warning.events import Outbox, alert_data, subsidy_data, tasklist_data
 from warning.feeds import Pulled
-from warning.feeds.scenario import Scenario
-from warning.models import Alert, CycleRun, FeedRun, Subsidy, Task, utcnow
+from warning.feeds.formats import shape_of
+from warning.feeds.freshness import update_freshness
+from warning.feeds.replay import ReplaySource
+from warning.feeds.warnings import active_warnings
+from warning.models import Alert, CycleRun, FeedRun, ManualCpi, Subsidy, Task, utcnow
 from warning.runtime import Runtime
 from warning.subscriptions import sync_config_subscriptions
 
@@ -48,33 +52,63 @@ class Stopwatch:
             self.timings_ms[name] = round(self.timings_ms.get(name, 0) + elapsed, 1)
 
 
+class Source(Protocol):
+    """Where a cycle's feeds come from: a scenario, the live providers, or a replay."""
+
+    name: str
+
+    @property
+    def now(self) -> datetime: ...
+
+    def pull(self, regions: pd.DataFrame) -> list[Pulled]: ...
+
+
 @dataclass
 class Inputs:
-    forecast: pd.DataFrame
-    cpi: pd.DataFrame
     pulled: list[Pulled]
+    fetched_at: dict[int, datetime]  # id(pulled) -> when the payload in use was fetched
+
+    def frames(self, shape: str) -> pd.DataFrame:
+        ok = [p.frame for p in self.pulled if p.ok and shape_of(p) == shape]
+        return pd.concat(ok, ignore_index=True) if ok else pd.DataFrame()
+
+    def data_times(self) -> dict[str, list[datetime | None]]:
+        times: dict[str, list] = {}
+        for p in self.pulled:
+            times.setdefault(p.feed, []).append(self.fetched_at.get(id(p)))
+        return times
 
 
-def frames(pulled: list[Pulled], feed: str) -> pd.DataFrame:
-    ok = [p.frame for p in pulled if p.feed == feed and p.ok]
-    return pd.concat(ok, ignore_index=True) if ok else pd.DataFrame()
+def pull(source: Source, regions: pd.DataFrame, rt: Runtime) -> Inputs:
+    """Pull everything; a payload that failed or was refused is replaced by its last good one."""
+    pulled, fetched_at, now = source.pull(regions), {}, utcnow()
+    with rt.sessions() as session:
+        for p in pulled:
+            if p.ok:
+                fetched_at[id(p)] = now
+                continue
+            log.warning("feed failed: %s: %s", p.source, p.error)
+            good = last_good(session, p.key)
+            if good is not None:
+                again = ReplaySource.again(good)
+                p.frame, p.fallback_from, fetched_at[id(p)] = again.frame, good.id, good.fetched_at
+    return Inputs(pulled, fetched_at)
 
 
-def pull(scenario: Scenario) -> Inputs:
-    pulled = scenario.pull_forecasts() + scenario.pull_cpi()
-    for failed in (p for p in pulled if not p.ok):
-        log.warning("feed rejected", extra={"feed": failed.feed, "source": failed.source, "error": failed.error})
-    return Inputs(frames(pulled, "forecast"), frames(pulled, "cpi"), pulled)
+def last_good(session: Session, key: str) -> FeedRun | None:
+    return session.scalars(select(FeedRun).where(FeedRun.key == key, FeedRun.status == "ok",
+                                                 FeedRun.payload_gzip.is_not(None))
+                           .order_by(FeedRun.fetched_at.desc(), FeedRun.id.desc()).limit(1)).first()
 
 
-def run_cycle(rt: Runtime, scenario: Scenario, deliver: bool = True) -> dict:
-    """Run one cycle on a scenario; returns the summary (also stored on the cycle_runs row)."""
-    cycle_id, watch, as_of = str(uuid.uuid4()), Stopwatch(), scenario.now
+def run_cycle(rt: Runtime, source: Source, deliver: bool = True) -> dict:
+    """Run one cycle; returns the summary (also stored on the cycle_runs row)."""
+    cycle_id, watch, as_of = str(uuid.uuid4()), Stopwatch(), source.now
     with rt.sessions.begin() as session:
-        session.add(CycleRun(id=cycle_id, started_at=utcnow(), as_of=as_of, scenario=scenario.name,
+        session.add(CycleRun(id=cycle_id, started_at=utcnow(), as_of=as_of, scenario=source.name,
                              status="running"))
     try:
-        summary = cycle_body(rt, scenario, cycle_id, as_of, watch, deliver)
+        summary = cycle_body(rt, source, cycle_id, as_of, watch, deliver)
     except Exception as error:
         finish(rt, cycle_id, "failed", {"timings_ms": watch.timings_ms}, f"{type(error).__name__}: {error}")
         raise
@@ -82,18 +116,27 @@ def run_cycle(rt: Runtime, scenario: Scenario, deliver: bool = True) -> dict:
     return summary
 
 
-def cycle_body(rt: Runtime, scenario: Scenario, cycle_id: str, as_of: datetime, watch: Stopwatch,
+def daily_frame(inputs: Inputs, tz_by_code: pd.Series) -> pd.DataFrame:
+    parts = [daily_weather(inputs.frames("hourly"), tz_by_code) if not inputs.frames("hourly").empty else None,
+             inputs.frames("daily")]
+    parts = [p for p in parts if p is not None and not p.empty]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watch: Stopwatch,
                deliver: bool) -> dict:
     config = rt.config
     with watch.stage("pull"):
-        inputs = pull(scenario)
+        inputs = pull(source, config.regions, rt)
+        with rt.sessions() as session:
+            cpi = with_manual_cpi(inputs.frames("cpi"), session)
+        warnings = active_warnings(inputs.frames("warnings"), as_of)
     with watch.stage("assess"):
         thresholds = config.rules.thresholds(config.regions)
         tz_by_code = config.regions.set_index("code")["timezone"]
-        daily = daily_weather(inputs.forecast, tz_by_code)
+        daily = daily_frame(inputs, tz_by_code)
         assessments = assess_cold_wave(daily, thresholds, tz_by_code, config.rules, as_of)
-        prices = (assess_price_linkage(inputs.cpi, config.regions, thresholds, as_of)
-                  if not inputs.cpi.empty else pd.DataFrame())
+        prices = assess_price_linkage(cpi, config.regions, thresholds, as_of) if not cpi.empty else pd.DataFrame()
     with rt.sessions.begin() as session:
         sync_config_subscriptions(session, config.subscriptions)
         record_feed_runs(session, cycle_id, inputs.pulled)
@@ -107,14 +150,18 @@ def cycle_body(rt: Runtime, scenario: Scenario, cycle_id: str, as_of: datetime, 
             writer = CycleWriter(session, rt, outbox, as_of, watch)
             alert_counts = writer.apply_decisions(decisions, open_alerts)
             subsidies = writer.apply_price_decisions(prices, thresholds)
+            freshness = update_freshness(session, inputs.data_times(), utcnow(), rt.settings.feeds.freshness, outbox)
     deliveries = Counter(delivered=0, failed=0, parked=0)
     if deliver:
         with watch.stage("deliver"):
             deliveries = delivery.drain(rt.sessions, rt.http, rt.settings.delivery)
+    failures = [p for p in inputs.pulled if p.error]
     return {
-        "cycle_id": cycle_id, "scenario": scenario.name, "as_of": as_of.isoformat(),
+        "cycle_id": cycle_id, "scenario": source.name, "as_of": as_of.isoformat(),
         "regions_assessed": int(daily["region_code"].nunique()) if not daily.empty else 0,
-        "feeds": {"ok": sum(p.ok for p in inputs.pulled), "rejected": [p.error for p in inputs.pulled if not p.ok]},
+        "feeds": {"ok": len(inputs.pulled) - len(failures), "rejected": [p.error for p in failures],
+                  "fallbacks": sum(p.fallback_from is not None for p in failures), "freshness": freshness},
+        "official_warnings": len(warnings),
         "alerts": alert_counts, "tasks_created": writer.tasks_created, "subsidies": subsidies,
         "messages_enqueued": outbox.enqueued, "deliveries": dict(deliveries),
         "timings_ms": watch.timings_ms,
@@ -129,11 +176,24 @@ def finish(rt: Runtime, cycle_id: str, status: str, summary: dict, error: str | 
 
 def record_feed_runs(session: Session, cycle_id: str, pulled: list[Pulled]) -> None:
     for p in pulled:
+        status = "ok" if not p.error else "rejected" if p.payload is not None else "failed"
         session.add(FeedRun(
-            cycle_id=cycle_id, feed=p.feed, source=p.source[:500], fetched_at=utcnow(),
-            status="ok" if p.ok else "rejected", rows=len(p.frame) if p.ok else 0, error=p.error,
-            request=p.request, payload_gzip=gzip.compress(p.payload),
-            payload_sha256=hashlib.sha256(p.payload).hexdigest()))
+            cycle_id=cycle_id, feed=p.feed, format=p.format, key=p.key[:80], source=p.source[:500],
+            fetched_at=utcnow(), status=status, attempts=p.attempts, elapsed_ms=p.elapsed_ms,
+            fallback_from=p.fallback_from, rows=len(p.frame) if p.ok and not p.error else 0, error=p.error,
+            request=p.request, payload_gzip=gzip.compress(p.payload) if p.payload is not None else None,
+            payload_sha256=hashlib.sha256(p.payload).hexdigest() if p.payload is not None else None))
+
+
+def with_manual_cpi(cpi: pd.DataFrame, session: Session) -> pd.DataFrame:
+    """Feed figures plus those an admin entered; an entry wins for its area and month."""
+    manual = pd.DataFrame([{"area_code": m.area_code, "month": m.month, "cpi_yoy": m.cpi_yoy,
+                            "food_cpi_yoy": m.food_cpi_yoy, "released_on": pd.Timestamp(m.released_on)}
+                           for m in session.scalars(select(ManualCpi))])
+    if manual.empty:
+        return cpi
+    combined = pd.concat([cpi, manual], ignore_index=True) if not cpi.empty else manual
+    return combined.drop_duplicates(["area_code", "month"], keep="last").reset_index(drop=True)
 
 
 def load_open_alerts(session: Session) -> dict[tuple[str, str], Alert]:

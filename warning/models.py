@@ -53,10 +53,15 @@ class FeedRun(Base):
     __tablename__ = "feed_runs"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     cycle_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    feed: Mapped[str] = mapped_column(String(32))  # forecast, cpi
+    feed: Mapped[str] = mapped_column(String(32))  # forecast, cpi, warnings
+    format: Mapped[str] = mapped_column(String(32), default="")  # which parser reads the payload
+    key: Mapped[str] = mapped_column(String(80), default="", index=True)  # same request, same key
     source: Mapped[str] = mapped_column(String(500))
     fetched_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16))  # ok, rejected, failed
+    status: Mapped[str] = mapped_column(String(16))  # ok, rejected (bad payload), failed (no payload)
+    attempts: Mapped[int] = mapped_column(default=1)
+    elapsed_ms: Mapped[float] = mapped_column(Float, default=0)
+    fallback_from: Mapped[int | None]  # the earlier good run used instead of this one
     rows: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
     request: Mapped[dict | None]
@@ -207,3 +212,43 @@ class DeliveryAttempt(Base):
     http_status: Mapped[int | None]
     latency_ms: Mapped[float]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class ManualCpi(Base):
+    """A CPI figure entered by an admin; it wins over a feed's figure for the same area and month."""
+
+    __tablename__ = "cpi_manual"
+    __table_args__ = (UniqueConstraint("area_code", "month"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(6))
+    month: Mapped[str] = mapped_column(String(7))
+    cpi_yoy: Mapped[float]
+    food_cpi_yoy: Mapped[float]
+    released_on: Mapped[datetime]
+    entered_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    entered_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who changed what, when and why."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[dict | None]
+    after: Mapped[dict | None]
+
+
+class FeedStatus(Base):
+    """Freshness of each feed, so a stale feed is announced once, not every cycle."""
+
+    __tablename__ = "feed_status"
+    feed: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_ok_at: Mapped[datetime | None]
+    stale_since: Mapped[datetime | None]
+    notified_at: Mapped[datetime | None]

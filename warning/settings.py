@@ -15,13 +15,17 @@ from triggers.validation import InvalidConfig, StrictModel, describe
 
 SHIPPED_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
-# Environment variable -> (section, key) in settings.toml.
+# Environment variable -> its path in settings.toml.
 ENV_OVERRIDES = {
     "COLDWARN_DATABASE_URL": ("database", "url"),
     "COLDWARN_SECRET_KEY": ("web", "secret_key"),
     "COLDWARN_ALLOW_PRIVATE_TARGETS": ("delivery", "allow_private_targets"),
     "COLDWARN_SCENARIO": ("feeds", "scenario"),
     "COLDWARN_LANGUAGE": ("web", "language"),
+    "COLDWARN_QWEATHER_API_KEY": ("feeds", "qweather", "api_key"),
+    "COLDWARN_QWEATHER_API_HOST": ("feeds", "qweather", "api_host"),
+    "COLDWARN_OPEN_METEO_URL": ("feeds", "open_meteo", "url"),
+    "COLDWARN_CPI_URL": ("feeds", "cpi", "url"),
 }
 
 
@@ -34,9 +38,49 @@ class ServerSettings(StrictModel):
     port: int = Field(default=8000, ge=1, le=65535)
 
 
+class OpenMeteoSettings(StrictModel):
+    url: str = Field(default="https://api.open-meteo.com/v1/forecast", pattern=r"^https?://")
+    model: str = Field(default="best_match", pattern=r"^[a-z0-9_,]+$")  # e.g. cma_grapes_global
+    batch_size: int = Field(default=100, ge=1, le=1000)
+    forecast_days: int = Field(default=10, ge=1, le=16)
+    past_days: int = Field(default=2, ge=0, le=7)
+
+
+class QWeatherSettings(StrictModel):
+    api_host: str = ""  # your QWeather API host, e.g. https://xxxx.qweatherapi.com
+    api_key: str = ""
+
+
+class CpiFeedSettings(StrictModel):
+    url: str = ""  # http(s) URL or file path; empty: no CPI feed (manual entries still count)
+    format: Literal["csv", "json", "nbs"] = "csv"
+
+
+class FreshnessSettings(StrictModel):
+    forecast_max_age_h: float = Field(default=12, gt=0)
+    warnings_max_age_h: float = Field(default=6, gt=0)
+    cpi_max_age_days: float = Field(default=45, gt=0)
+
+
+class FetchSettings(StrictModel):
+    connect_timeout_s: float = Field(default=5, gt=0, le=60)
+    read_timeout_s: float = Field(default=30, gt=0, le=300)
+    max_attempts: int = Field(default=4, ge=1, le=10)
+    backoff_s: float = Field(default=1, ge=0, le=60)
+
+
 class FeedSettings(StrictModel):
     scenario: str = ""  # a scenario name under config/scenarios/ or a path; empty: live feeds
     timezone: str = "Asia/Shanghai"
+    forecast: Literal["open-meteo", "qweather"] = "open-meteo"
+    warnings: Literal["", "qweather", "cap"] = ""
+    cap_url: str = ""  # CAP 1.2 feed (one <alert> or an Atom/RSS feed of them), URL or path
+    snapshot_retention_days: int = Field(default=30, ge=1, le=3650)
+    open_meteo: OpenMeteoSettings = OpenMeteoSettings()
+    qweather: QWeatherSettings = QWeatherSettings()
+    cpi: CpiFeedSettings = CpiFeedSettings()
+    freshness: FreshnessSettings = FreshnessSettings()
+    fetch: FetchSettings = FetchSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -99,9 +143,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InvalidConfig([f"{path}: (file): not valid TOML: {error}"]) from None
-    for variable, (section, key) in ENV_OVERRIDES.items():
+    for variable, keys in ENV_OVERRIDES.items():
         if variable in env:
-            data.setdefault(section, {})[key] = env[variable]
+            target = data
+            for part in keys[:-1]:
+                target = target.setdefault(part, {})
+            target[keys[-1]] = env[variable]
     data["config_dir"] = config_dir
     data["instance_dir"] = Path(env.get("COLDWARN_INSTANCE_DIR") or "instance")
     try:

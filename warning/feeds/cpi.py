@@ -1,6 +1,14 @@
-"""CPI tables (CSV): area_code, month, cpi_yoy, food_cpi_yoy, released_on -> the CPI frame."""
+"""CPI figures -> the CPI frame (area_code, month, cpi_yoy, food_cpi_yoy in percent, released_on).
+
+Three formats: a CSV table, the same as a JSON list of objects, and the statistics bureau's index
+form (cpi_index, food_cpi_index with the same month last year = 100; 102.3 means +2.3 %).
+"""
 
 from __future__ import annotations
+
+import csv
+import io
+import json
 
 import pandas as pd
 
@@ -21,11 +29,52 @@ CPI_COLUMNS = [Column("area_code", region_code), Column("month", month),
                Column("released_on", release_date)]
 
 
+def index_points(text: str) -> float:
+    """An index with last year = 100, as the percent change."""
+    value = number(text)
+    if not 50 <= value <= 200:
+        raise ValueError("an index with last year = 100 must lie between 50 and 200")
+    return round(value - 100, 4)
+
+
+NBS_COLUMNS = [Column("area_code", region_code), Column("month", month), Column("cpi_index", index_points),
+               Column("food_cpi_index", index_points), Column("released_on", release_date)]
+
+
 def parse_cpi_csv(payload: bytes, source: str) -> pd.DataFrame:
+    return cpi_frame(table(payload, source, CPI_COLUMNS), source)
+
+
+def parse_nbs_index(payload: bytes, source: str) -> pd.DataFrame:
+    rows = table(payload, source, NBS_COLUMNS)
+    return cpi_frame([{"area_code": r["area_code"], "month": r["month"], "cpi_yoy": r["cpi_index"],
+                       "food_cpi_yoy": r["food_cpi_index"], "released_on": r["released_on"]} for r in rows], source)
+
+
+def parse_cpi_json(payload: bytes, source: str) -> pd.DataFrame:
+    """A JSON list of objects with the CSV's fields (numbers may be numbers or strings)."""
     try:
-        rows = read_table(payload, source, CPI_COLUMNS)
+        items = json.loads(payload)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise FeedRejected(f"{source}: not valid JSON: {error}") from None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise FeedRejected(f"{source}: expected a JSON list of objects")
+    names = [c.name for c in CPI_COLUMNS]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, names, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: "" if i.get(k) is None else str(i.get(k)) for k in names} for i in items)
+    return parse_cpi_csv(out.getvalue().encode(), source)
+
+
+def table(payload: bytes, source: str, columns: list[Column]) -> list[dict]:
+    try:
+        return read_table(payload, source, columns)
     except InvalidConfig as error:
         raise FeedRejected("; ".join(error.problems)) from None
+
+
+def cpi_frame(rows: list[dict], source: str) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     duplicated = frame[frame.duplicated(["area_code", "month"], keep=False)]
     if not duplicated.empty:

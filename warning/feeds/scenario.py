@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
-from pydantic import AwareDatetime, Field, ValidationError
+from pydantic import AwareDatetime, Field, ValidationError, model_validator
 
 from triggers.validation import InvalidConfig, StrictModel, describe
-from warning.feeds import FeedRejected, Pulled
-from warning.feeds.cpi import parse_cpi_csv
-from warning.feeds.openmeteo import parse_forecast
+from warning.feeds import Pulled
+from warning.feeds.formats import parsed
+from warning.feeds.live import batch_key
 
 
 class ForecastBatch(StrictModel):
@@ -24,12 +24,26 @@ class ForecastSection(StrictModel):
     batches: list[ForecastBatch] = Field(min_length=1)
 
 
+class WarningFile(StrictModel):
+    file: str
+    format: str = Field(pattern=r"^(cap|qweather-alerts)$")
+    region: str | None = None  # needed by qweather-alerts, which answers for one point
+
+    @model_validator(mode="after")
+    def region_for_point_formats(self):
+        if self.format == "qweather-alerts" and not self.region:
+            raise ValueError("qweather-alerts files need the region they were fetched for")
+        return self
+
+
 class Manifest(StrictModel):
     name: str
     description: str = ""
     now: AwareDatetime
     forecast: ForecastSection
+    warnings: list[WarningFile] = []
     cpi: str | None = None
+    cpi_format: str = Field(default="csv", pattern=r"^(csv|json|nbs)$")
     caseload: str | None = None
     shelters: str | None = None
 
@@ -49,26 +63,19 @@ class Scenario:
     def path(self, relative: str) -> Path:
         return self.directory / relative
 
-    def pull_forecasts(self) -> list[Pulled]:
-        return [pull(self.path(b.file), "forecast", b.regions,
-                     lambda payload, source, codes=b.regions: parse_forecast(payload, codes, source))
-                for b in self.manifest.forecast.batches]
+    def pull(self, _regions=None) -> list[Pulled]:
+        """Every recorded payload, parsed exactly as the live one would be."""
+        m = self.manifest
+        pulls = [self.read("open-meteo", b.file, {"regions": b.regions}, batch_key(b.regions))
+                 for b in m.forecast.batches]
+        pulls += [self.read(w.format, w.file, {"region": w.region} if w.region else {}, f"{w.format}:{w.file}")
+                  for w in m.warnings]
+        if m.cpi:
+            pulls.append(self.read(f"cpi-{m.cpi_format}", m.cpi, {}, "cpi"))
+        return pulls
 
-    def pull_cpi(self) -> list[Pulled]:
-        if not self.manifest.cpi:
-            return []
-        return [pull(self.path(self.manifest.cpi), "cpi", [], parse_cpi_csv)]
-
-
-def pull(path: Path, feed: str, regions: list[str], parse) -> Pulled:
-    payload = path.read_bytes()
-    pulled = Pulled(feed=feed, source=f"file:{path.name}", payload=payload,
-                    request={"regions": regions} if regions else {})
-    try:
-        pulled.frame = parse(payload, pulled.source)
-    except FeedRejected as error:
-        pulled.error = str(error)
-    return pulled
+    def read(self, fmt: str, relative: str, request: dict, key: str) -> Pulled:
+        return parsed(fmt, f"file:{relative}", self.path(relative).read_bytes(), request, key)
 
 
 def resolve_scenario(name_or_path: str, config_dir: Path) -> Path:
@@ -94,7 +101,7 @@ def load_scenario(name_or_path: str, config_dir: Path, known_codes: set[str]) ->
     except ValidationError as error:
         raise InvalidConfig(describe(error, str(source))) from None
     problems = []
-    files = [b.file for b in manifest.forecast.batches] + [
+    files = [b.file for b in manifest.forecast.batches] + [w.file for w in manifest.warnings] + [
         f for f in (manifest.cpi, manifest.caseload, manifest.shelters) if f]
     for relative in files:
         target = (directory / relative).resolve()

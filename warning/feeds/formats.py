@@ -1,0 +1,55 @@
+"""Every payload format coldwarn reads, so live pulls, scenarios and replays parse alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from warning.feeds import FeedRejected, Pulled
+from warning.feeds.cap import parse_cap
+from warning.feeds.cpi import parse_cpi_csv, parse_cpi_json, parse_nbs_index
+from warning.feeds.openmeteo import parse_forecast
+from warning.feeds.qweather import parse_qweather_alerts, parse_qweather_daily
+
+
+@dataclass(frozen=True)
+class Format:
+    feed: str   # forecast, cpi, warnings
+    shape: str  # hourly, daily, cpi, warnings: which frame it yields
+    parse: Callable[[bytes, dict, str], pd.DataFrame]
+
+
+FORMATS = {
+    "open-meteo": Format("forecast", "hourly", lambda p, r, s: parse_forecast(p, r["regions"], s)),
+    "qweather-daily": Format("forecast", "daily", lambda p, r, s: parse_qweather_daily(p, r["region"], s)),
+    "qweather-alerts": Format("warnings", "warnings", lambda p, r, s: parse_qweather_alerts(p, r["region"], s)),
+    "cap": Format("warnings", "warnings", lambda p, r, s: parse_cap(p, s)),
+    "cpi-csv": Format("cpi", "cpi", lambda p, r, s: parse_cpi_csv(p, s)),
+    "cpi-json": Format("cpi", "cpi", lambda p, r, s: parse_cpi_json(p, s)),
+    "cpi-nbs": Format("cpi", "cpi", lambda p, r, s: parse_nbs_index(p, s)),
+}
+
+
+def parsed(fmt: str, source: str, payload: bytes, request: dict | None = None, key: str = "",
+           attempts: int = 1, elapsed_ms: float = 0.0) -> Pulled:
+    """A Pulled whose frame is the parsed payload, or whose error says why it was refused."""
+    spec = FORMATS[fmt]
+    pulled = Pulled(spec.feed, fmt, source, payload, key or source, request or {}, attempts=attempts,
+                    elapsed_ms=elapsed_ms)
+    try:
+        pulled.frame = spec.parse(payload, pulled.request, source)
+    except FeedRejected as error:
+        pulled.error = str(error)
+    return pulled
+
+
+def failed(fmt: str, source: str, reason: str, request: dict | None = None, key: str = "",
+           attempts: int = 1, elapsed_ms: float = 0.0) -> Pulled:
+    return Pulled(FORMATS[fmt].feed, fmt, source, None, key or source, request or {}, error=reason,
+                  attempts=attempts, elapsed_ms=elapsed_ms)
+
+
+def shape_of(pulled: Pulled) -> str:
+    return FORMATS[pulled.format].shape

@@ -1,0 +1,80 @@
+"""Fetching feed payloads: timeouts, retries with backoff and jitter, Retry-After honoured.
+
+Retried: timeouts, connection errors, 5xx, 429 and 408. Not retried: other 4xx, which a retry
+cannot fix. Every answer is a payload or a FetchFailed that says what happened and how often.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import requests
+
+from notifiers.webhook import retry_after_seconds
+
+RETRYABLE_STATUS = {408, 429}
+
+
+class FetchFailed(Exception):
+    def __init__(self, reason: str, attempts: int, elapsed_ms: float):
+        super().__init__(reason)
+        self.reason, self.attempts, self.elapsed_ms = reason, attempts, elapsed_ms
+
+
+@dataclass(frozen=True)
+class Fetched:
+    payload: bytes
+    attempts: int
+    elapsed_ms: float
+
+
+@dataclass
+class Fetcher:
+    session: requests.Session
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0
+    max_attempts: int = 4
+    backoff_s: float = 1.0
+    max_wait_s: float = 120.0
+    max_bytes: int = 200 * 1024 * 1024
+    sleep: Callable[[float], None] = time.sleep
+
+    def get(self, url: str, params: dict | None = None, headers: dict | None = None) -> Fetched:
+        started = time.monotonic()
+        reason = ""
+        for attempt in range(1, self.max_attempts + 1):
+            wait, reason, payload = self._attempt(url, params, headers)
+            if payload is not None:
+                return Fetched(payload, attempt, (time.monotonic() - started) * 1000)
+            if wait is None or attempt == self.max_attempts:
+                break
+            self.sleep(wait if wait > 0 else self._backoff(attempt))
+        raise FetchFailed(f"{reason} (after {attempt} attempt{'s' if attempt > 1 else ''})", attempt,
+                          (time.monotonic() - started) * 1000)
+
+    def _attempt(self, url, params, headers) -> tuple[float | None, str, bytes | None]:
+        """(wait before retrying or None for no retry, reason, payload or None)."""
+        try:
+            response = self.session.get(url, params=params, headers=headers,
+                                        timeout=(self.connect_timeout_s, self.read_timeout_s))
+        except requests.Timeout:
+            return 0, f"timed out after {self.read_timeout_s:g} s", None
+        except requests.ConnectionError as error:
+            return 0, f"connection failed: {type(error).__name__}", None
+        code = response.status_code
+        if 200 <= code < 300:
+            if len(response.content) > self.max_bytes:
+                return None, f"payload of {len(response.content)} bytes exceeds {self.max_bytes}", None
+            return None, "", response.content
+        reason = f"HTTP {code}: {response.text[:200]}"
+        if code >= 500 or code in RETRYABLE_STATUS:
+            after = retry_after_seconds(response.headers.get("Retry-After"))
+            return (min(after, self.max_wait_s) if after is not None else 0), reason, None
+        return None, reason, None
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: a random wait up to backoff x 2^(attempt-1), so retries of many feeds spread."""
+        return random.uniform(0, min(self.max_wait_s, self.backoff_s * 2 ** (attempt - 1)))

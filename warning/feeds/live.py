@@ -1,0 +1,96 @@
+"""Live feeds: Open-Meteo or QWeather forecasts, QWeather or CAP warnings, a CPI table."""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from warning.feeds import Pulled
+from warning.feeds.formats import failed, parsed
+from warning.feeds.http import Fetched, Fetcher, FetchFailed
+from warning.feeds.openmeteo import HOURLY_PARAMETER
+from warning.feeds.qweather import ALERT_PATH, DAILY_PATH
+from warning.models import utcnow
+from warning.settings import FeedSettings
+
+PARALLEL_REQUESTS = 4  # polite to providers, enough to fill a 2-core machine's waits
+
+
+def batch_key(codes: list[str]) -> str:
+    return "open-meteo:" + hashlib.sha1(",".join(codes).encode()).hexdigest()[:16]
+
+
+class LiveSource:
+    name = "live"
+
+    def __init__(self, settings: FeedSettings, fetcher: Fetcher, clock: Callable[[], datetime] = utcnow):
+        self.settings, self.fetcher, self.clock = settings, fetcher, clock
+
+    @property
+    def now(self) -> datetime:
+        return self.clock()
+
+    def pull(self, regions: pd.DataFrame) -> list[Pulled]:
+        located = regions.dropna(subset=["latitude", "longitude"])
+        jobs = self.forecast_jobs(located) + self.warning_jobs(located) + self.cpi_jobs()
+        with ThreadPoolExecutor(PARALLEL_REQUESTS) as pool:
+            return list(pool.map(lambda job: job(), jobs))
+
+    def fetch(self, fmt: str, url: str, params=None, headers=None, request=None, key="") -> Pulled:
+        source = url if not params else f"{url}?{'&'.join(f'{k}={v}' for k, v in params.items())}"[:500]
+        try:
+            got = read(self.fetcher, url, params, headers)
+        except (FetchFailed, OSError) as error:
+            attempts = getattr(error, "attempts", 1)
+            return failed(fmt, source, f"{url}: {error}", request, key, attempts, getattr(error, "elapsed_ms", 0.0))
+        return parsed(fmt, source, got.payload, request, key, got.attempts, got.elapsed_ms)
+
+    def forecast_jobs(self, located: pd.DataFrame) -> list[Callable[[], Pulled]]:
+        if self.settings.forecast == "qweather":
+            return [self.qweather_job("qweather-daily", DAILY_PATH, row, {"location": f"{row.longitude:.2f},{row.latitude:.2f}"})
+                    for row in located.itertuples()]
+        om = self.settings.open_meteo
+        jobs = []
+        for start in range(0, len(located), om.batch_size):
+            batch = located.iloc[start:start + om.batch_size]
+            codes = batch["code"].tolist()
+            params = {"latitude": ",".join(f"{v:.4f}" for v in batch["latitude"]),
+                      "longitude": ",".join(f"{v:.4f}" for v in batch["longitude"]),
+                      "hourly": HOURLY_PARAMETER, "models": om.model, "timezone": "GMT",
+                      "forecast_days": om.forecast_days, "past_days": om.past_days}
+            jobs.append(lambda p=params, c=codes: self.fetch("open-meteo", om.url, p, request={"regions": c},
+                                                             key=batch_key(c)))
+        return jobs
+
+    def qweather_job(self, fmt: str, path: str, row, params: dict | None = None):
+        qw = self.settings.qweather
+        url = qw.api_host.rstrip("/") + path
+        headers = {"X-QW-Api-Key": qw.api_key}
+        return lambda: self.fetch(fmt, url, params, headers, request={"region": row.code}, key=f"{fmt}:{row.code}")
+
+    def warning_jobs(self, located: pd.DataFrame) -> list[Callable[[], Pulled]]:
+        if self.settings.warnings == "qweather":
+            return [self.qweather_job("qweather-alerts", ALERT_PATH.format(lat=row.latitude, lon=row.longitude), row)
+                    for row in located.itertuples()]
+        if self.settings.warnings == "cap" and self.settings.cap_url:
+            return [lambda: self.fetch("cap", self.settings.cap_url, key="cap")]
+        return []
+
+    def cpi_jobs(self) -> list[Callable[[], Pulled]]:
+        cpi = self.settings.cpi
+        if not cpi.url:
+            return []
+        return [lambda: self.fetch(f"cpi-{cpi.format}", cpi.url, key="cpi")]
+
+
+def read(fetcher: Fetcher, url: str, params=None, headers=None) -> Fetched:
+    """An http(s) URL through the fetcher; anything else is a local file path."""
+    if urlsplit(url).scheme in ("http", "https"):
+        return fetcher.get(url, params=params, headers=headers)
+    return Fetched(Path(url).read_bytes(), 1, 0.0)
