@@ -32,22 +32,6 @@ def start_runtime():
     return Runtime.start(load_settings())
 
 
-def open_source(rt, scenario: str | None, live: bool = False):
-    """The scenario named (or the settings' default scenario), or the live feeds."""
-    from warning.feeds.http import Fetcher
-    from warning.feeds.live import LiveSource
-    from warning.feeds.scenario import load_scenario
-    from warning.scenario_data import ensure_scenario_caseload
-    chosen = None if live else scenario or rt.settings.feeds.scenario
-    if not chosen:
-        fetch = rt.settings.feeds.fetch
-        return LiveSource(rt.settings.feeds, Fetcher(rt.http, fetch.connect_timeout_s, fetch.read_timeout_s,
-                                                     fetch.max_attempts, fetch.backoff_s))
-    source = load_scenario(chosen, rt.settings.config_dir, rt.config.region_codes)
-    ensure_scenario_caseload(rt, source)
-    return source
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """coldwarn: cold-weather early warnings and relief task lists for civil-affairs offices."""
@@ -65,6 +49,7 @@ def run_once(scenario, live, as_json, no_deliver):
     """Run one cycle: pull, assess, reconcile, plan, persist, deliver; print a summary."""
     from warning.cycle import run_cycle
     from warning.db import upgrade
+    from warning.sources import open_source
     rt = start_runtime()
     upgrade(rt.engine)
     summary = run_cycle(rt, open_source(rt, scenario, live), deliver=not no_deliver)
@@ -98,6 +83,7 @@ def serve(host, port, scenario, live):
     from waitress import serve as waitress_serve
     from warning.db import upgrade
     from warning.scheduler import build_scheduler
+    from warning.sources import open_source
     from warning.web import create_app
     rt = start_runtime()
     upgrade(rt.engine)

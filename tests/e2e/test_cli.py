@@ -141,3 +141,27 @@ def test_serve_runs_the_scheduled_cycle_and_shows_the_alerts(env):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_replay_reproduces_a_past_cycle_in_a_separate_database(env, tmp_path):
+    first = json.loads(run(["run-once", "--json", "--no-deliver"], env).stdout)
+    result = run(["replay", first["cycle_id"], "--json"], env)
+    assert result.returncode == 0, result.stderr
+    replayed = json.loads(result.stdout)
+    assert replayed["alerts"] == first["alerts"] and replayed["as_of"] == first["as_of"]
+    assert "replayed 1 cycle(s) into sqlite:///" in result.stderr
+    refused = run(["replay", first["cycle_id"], "--into", env["COLDWARN_DATABASE_URL"]], env)
+    assert refused.returncode == 2 and "would duplicate its alerts" in refused.stderr
+    unknown = run(["replay", "no-such-cycle"], env)
+    assert unknown.returncode == 2 and "cycle no-such-cycle: no such cycle" in unknown.stderr
+
+
+def test_cpi_set_records_who_and_why(env):
+    args = ["cpi", "set", "--area", "220100", "--month", "2025-12", "--cpi", "2.1", "--food", "6.1",
+            "--released", "2026-01-17", "--by", "admin-li", "--reason", "survey office bulletin"]
+    assert run(["db", "upgrade"], env).returncode == 0
+    assert run(args, env).returncode == 0
+    listing = run(["cpi", "list"], env).stdout
+    assert "220100,2025-12,2.1,6.1,2026-01-16T16:00:00Z,admin-li,survey office bulletin" in listing
+    bad = run([*args[:3], "229999", *args[4:]], env)
+    assert bad.returncode == 2 and "area_code: unknown area 229999" in bad.stderr

@@ -29,8 +29,9 @@ def batch_key(codes: list[str]) -> str:
 class LiveSource:
     name = "live"
 
-    def __init__(self, settings: FeedSettings, fetcher: Fetcher, clock: Callable[[], datetime] = utcnow):
-        self.settings, self.fetcher, self.clock = settings, fetcher, clock
+    def __init__(self, settings: FeedSettings, fetcher: Fetcher, clock: Callable[[], datetime] = utcnow,
+                 parallel: int = PARALLEL_REQUESTS):
+        self.settings, self.fetcher, self.clock, self.parallel = settings, fetcher, clock, parallel
 
     @property
     def now(self) -> datetime:
@@ -39,11 +40,11 @@ class LiveSource:
     def pull(self, regions: pd.DataFrame) -> list[Pulled]:
         located = regions.dropna(subset=["latitude", "longitude"])
         jobs = self.forecast_jobs(located) + self.warning_jobs(located) + self.cpi_jobs()
-        with ThreadPoolExecutor(PARALLEL_REQUESTS) as pool:
+        with ThreadPoolExecutor(self.parallel) as pool:
             return list(pool.map(lambda job: job(), jobs))
 
     def fetch(self, fmt: str, url: str, params=None, headers=None, request=None, key="") -> Pulled:
-        source = url if not params else f"{url}?{'&'.join(f'{k}={v}' for k, v in params.items())}"[:500]
+        source = f"{url} [{key}]" if key else url  # the full query is kept in the request column
         try:
             got = read(self.fetcher, url, params, headers)
         except (FetchFailed, OSError) as error:
@@ -64,8 +65,8 @@ class LiveSource:
                       "longitude": ",".join(f"{v:.4f}" for v in batch["longitude"]),
                       "hourly": HOURLY_PARAMETER, "models": om.model, "timezone": "GMT",
                       "forecast_days": om.forecast_days, "past_days": om.past_days}
-            jobs.append(lambda p=params, c=codes: self.fetch("open-meteo", om.url, p, request={"regions": c},
-                                                             key=batch_key(c)))
+            jobs.append(lambda p=params, c=codes: self.fetch("open-meteo", om.url, p,
+                                                             request={"regions": c, "params": p}, key=batch_key(c)))
         return jobs
 
     def qweather_job(self, fmt: str, path: str, row, params: dict | None = None):

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import func, select, text
 
 from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES
-from warning.models import Alert, CycleRun, Task
+from warning.models import Alert, CycleRun, FeedStatus, Task
 
 bp = Blueprint("main", __name__)
 
@@ -27,6 +27,19 @@ def healthz():
     return jsonify(status="ok")
 
 
+@bp.get("/readyz")
+def readyz():
+    """Ready when the database answers and no feed is stale; says what is wrong otherwise."""
+    problems = []
+    try:
+        with runtime().sessions() as session:
+            stale = session.scalars(select(FeedStatus).where(FeedStatus.stale_since.is_not(None))).all()
+            problems += [f"feed {s.feed} stale since {s.stale_since.isoformat()}" for s in stale]
+    except Exception as error:  # the database is down: not ready, and say so
+        problems.append(f"database: {str(error)[:200]}")
+    return jsonify(status="ready" if not problems else "unready", problems=problems), 200 if not problems else 503
+
+
 @bp.get("/")
 def overview():
     language = request.args.get("lang", runtime().settings.web.language)
@@ -36,6 +49,7 @@ def overview():
     with runtime().sessions() as session:
         last = session.scalars(select(CycleRun).order_by(CycleRun.started_at.desc()).limit(1)).first()
         alerts = list(session.scalars(select(Alert).where(Alert.status == "open")))
+        feeds = list(session.scalars(select(FeedStatus).order_by(FeedStatus.feed)))
         open_tasks = dict(session.execute(select(Task.region_code, func.count()).where(
             Task.status.in_(("open", "acknowledged", "in_progress"))).group_by(Task.region_code)).all())
     order = {level: i for i, level in enumerate(reversed(COLOUR_LEVELS))}
@@ -45,4 +59,4 @@ def overview():
              "level": a.level, "level_name": LEVEL_NAMES[a.level][language],
              "onset": a.onset.astimezone(zone).strftime("%Y-%m-%d %H:%M"), "stage": a.stage,
              "evidence": a.evidence[language], "tasks": open_tasks.get(a.region_code, 0)} for a in alerts]
-    return render_template("overview.html", lang=language, rows=rows, last=last, zone=zone)
+    return render_template("overview.html", lang=language, rows=rows, last=last, zone=zone, feeds=feeds)

@@ -1,0 +1,69 @@
+"""Stand-ins for providers, answering in their real response formats (for tests and benchmarks)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+from werkzeug.wrappers import Request, Response
+
+
+def open_meteo_location(lat: float, lon: float, start: datetime, hours: int, cold: bool = False) -> dict:
+    steps = np.arange(hours)
+    base = 5.0 - (lat - 30) * 0.8
+    temps = base + 6 * np.sin((steps % 24 - 9) / 24 * 2 * np.pi)
+    if cold:  # a sharp drop after the first 3 days
+        temps = temps - np.where(steps >= 72, 14.0, 0.0)
+    wind_kmh = np.where(cold & (steps >= 60) & (steps < 96), 45.0, 10.0 + (lon % 5))
+    times = [(start + timedelta(hours=int(h))).strftime("%Y-%m-%dT%H:%M") for h in steps]
+    return {"latitude": round(lat * 8) / 8, "longitude": round(lon * 8) / 8, "generationtime_ms": 0.2,
+            "utc_offset_seconds": 0, "timezone": "GMT", "timezone_abbreviation": "GMT", "elevation": 100.0,
+            "hourly_units": {"time": "iso8601", "temperature_2m": "°C", "apparent_temperature": "°C",
+                             "wind_speed_10m": "km/h", "wind_gusts_10m": "km/h", "precipitation": "mm",
+                             "snowfall": "cm"},
+            "hourly": {"time": times, "temperature_2m": np.round(temps, 1).tolist(),
+                       "apparent_temperature": np.round(temps - 3, 1).tolist(),
+                       "wind_speed_10m": np.round(wind_kmh, 1).tolist(),
+                       "wind_gusts_10m": np.round(wind_kmh * 1.5, 1).tolist(),
+                       "precipitation": [0.0] * hours, "snowfall": [0.0] * hours}}
+
+
+def open_meteo_handler(cold: bool = False):
+    """A handler answering /v1/forecast for any number of coordinates, like Open-Meteo does."""
+    def handle(request: Request) -> Response:
+        lats = [float(v) for v in request.args["latitude"].split(",")]
+        lons = [float(v) for v in request.args["longitude"].split(",")]
+        past, days = int(request.args.get("past_days", 0)), int(request.args.get("forecast_days", 7))
+        today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = today - timedelta(days=past)
+        body = [open_meteo_location(la, lo, start, (past + days) * 24, cold) for la, lo in zip(lats, lons)]
+        return Response(json.dumps(body if len(body) > 1 else body[0]), content_type="application/json")
+    return handle
+
+
+def qweather_daily_handler(drop_c: float = 14.0):
+    """/v7/weather/7d: a week whose third day's minimum falls by `drop_c` in strong wind."""
+    def handle(request: Request) -> Response:
+        today = datetime.now(timezone(timedelta(hours=8))).date()
+        days = []
+        for offset in range(7):
+            tmin = -5 - (drop_c if offset >= 2 else 0)
+            days.append({"fxDate": (today + timedelta(days=offset)).isoformat(), "tempMax": str(tmin + 8),
+                         "tempMin": str(tmin), "windSpeedDay": "45" if offset == 2 else "10", "windSpeedNight": "12"})
+        return Response(json.dumps({"code": "200", "updateTime": "", "daily": days}), content_type="application/json")
+    return handle
+
+
+def qweather_alert_handler(alerting_lat: float):
+    """/weatheralert/v1/current/{lat}/{lon}: a cold-wave warning at one latitude, none elsewhere."""
+    def handle(request: Request) -> Response:
+        lat = float(request.path.split("/")[-2])
+        alerts = [] if abs(lat - alerting_lat) > 0.005 else [{
+            "id": f"cw-{lat}", "senderName": "气象台", "issuedTime": datetime.now(timezone.utc).isoformat(),
+            "messageType": {"code": "alert"}, "eventType": {"name": "寒潮", "code": "1005"}, "severity": "moderate",
+            "color": {"code": "orange"}, "onsetTime": None,
+            "expireTime": (datetime.now(timezone.utc) + timedelta(days=2)).isoformat(), "headline": "寒潮橙色预警"}]
+        return Response(json.dumps({"metadata": {"zeroResult": not alerts}, "alerts": alerts}),
+                        content_type="application/json")
+    return handle

@@ -1,0 +1,128 @@
+"""Cycles on live feeds served on loopback: last good data stands in, staleness is announced once."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+from standardwebhooks.webhooks import Webhook
+from werkzeug.wrappers import Response
+
+from warning.cycle import run_cycle
+from warning.models import Alert, FeedRun, utcnow
+from warning.sources import open_source
+from warning.web import create_app
+from tests.conftest import TEST_SECRET, write_subscription
+from tests.emulators import open_meteo_handler
+
+
+def keep_only_jilin(config_dir):
+    path = config_dir / "regions" / "regions.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(r for r in rows if r["province_code"] == "220000")
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+@pytest.fixture
+def live_runtime(make_runtime, config_dir, httpserver):
+    keep_only_jilin(config_dir)
+    settings = config_dir / "settings.toml"
+    settings.write_text(settings.read_text().replace("max_attempts = 4", "max_attempts = 2")
+                        .replace("backoff_s = 1 ", "backoff_s = 0 ").replace("batch_size = 100", "batch_size = 25"))
+    return lambda: make_runtime(COLDWARN_SCENARIO="", COLDWARN_OPEN_METEO_URL=httpserver.url_for("/v1/forecast"))
+
+
+class Forecasts:
+    """The emulator, switchable between good answers and an outage."""
+
+    def __init__(self, httpserver):
+        self.good, self.down = open_meteo_handler(cold=True), False
+        httpserver.expect_request("/v1/forecast").respond_with_handler(self)
+
+    def __call__(self, request):
+        return Response("upstream down", status=502) if self.down else self.good(request)
+
+
+def open_alerts(rt) -> dict[str, str]:
+    with rt.sessions() as session:
+        return dict(session.execute(select(Alert.region_code, Alert.level).where(Alert.status == "open")).all())
+
+
+def test_an_outage_uses_the_last_good_forecast_and_changes_nothing(live_runtime, httpserver):
+    forecasts = Forecasts(httpserver)
+    rt = live_runtime()
+    first = run_cycle(rt, open_source(rt), deliver=False)
+    before = open_alerts(rt)
+    assert first["alerts"]["issued"] == len(before) > 0 and first["feeds"]["rejected"] == []
+
+    forecasts.down = True
+    second = run_cycle(rt, open_source(rt), deliver=False)
+    assert second["feeds"]["fallbacks"] == len(second["feeds"]["rejected"]) == 3  # all three batches
+    assert all("HTTP 502: upstream down (after 2 attempts)" in e for e in second["feeds"]["rejected"])
+    assert (second["alerts"]["issued"], second["alerts"]["resolved"]) == (0, 0)
+    assert open_alerts(rt) == before
+    with rt.sessions() as session:
+        failed = session.scalars(select(FeedRun).where(FeedRun.status == "failed")).all()
+    assert len(failed) == 3 and all(r.fallback_from and r.attempts == 2 for r in failed)
+
+
+def test_without_any_good_data_nothing_is_assessed_and_the_feed_is_stale(live_runtime, httpserver):
+    forecasts = Forecasts(httpserver)
+    forecasts.down = True
+    rt = live_runtime()
+    summary = run_cycle(rt, open_source(rt), deliver=False)
+    assert summary["regions_assessed"] == 0 and summary["feeds"]["freshness"]["forecast"]["stale"]
+
+
+def test_a_stale_feed_is_announced_once_and_its_recovery_too(live_runtime, config_dir, httpserver):
+    forecasts = Forecasts(httpserver)
+    httpserver.expect_request("/admin").respond_with_data("ok")
+    write_subscription(config_dir, httpserver.url_for("/admin"), events=["feed.stale", "feed.recovered"])
+    rt = live_runtime()
+    client = create_app(rt).test_client()
+    run_cycle(rt, open_source(rt))
+    assert client.get("/readyz").status_code == 200
+
+    forecasts.down = True
+    with rt.sessions.begin() as session:  # the good forecast is now older than the 12 h allowed
+        session.execute(update(FeedRun).values(fetched_at=utcnow() - timedelta(hours=13)))
+    for _ in range(3):
+        summary = run_cycle(rt, open_source(rt))
+        assert summary["feeds"]["freshness"]["forecast"]["stale"]
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.json["problems"][0].startswith("feed forecast stale since")
+    assert "forecast 已过期" in client.get("/").get_data(as_text=True)
+
+    forecasts.down = False
+    run_cycle(rt, open_source(rt))
+    assert client.get("/readyz").status_code == 200
+
+    admin = [Webhook(TEST_SECRET).verify(req.get_data(), dict(req.headers))
+             for req, _ in httpserver.log if req.path == "/admin"]
+    assert [(e["type"], e["data"]["feed"]) for e in admin] == [("feed.stale", "forecast"), ("feed.recovered", "forecast")]
+    assert admin[0]["data"]["max_age_h"] == 12
+
+
+def test_qweather_daily_forecasts_and_warnings_drive_a_cycle(make_runtime, config_dir, httpserver):
+    import re
+    from tests.emulators import qweather_alert_handler, qweather_daily_handler
+    keep_only_jilin(config_dir)
+    httpserver.expect_request("/v7/weather/7d").respond_with_handler(qweather_daily_handler())
+    httpserver.expect_request(re.compile("^/weatheralert/v1/current/")).respond_with_handler(
+        qweather_alert_handler(alerting_lat=43.86))
+    settings = config_dir / "settings.toml"
+    settings.write_text(settings.read_text().replace('forecast = "open-meteo"', 'forecast = "qweather"')
+                        .replace('warnings = ""  ', 'warnings = "qweather"  '))
+    rt = make_runtime(COLDWARN_SCENARIO="", COLDWARN_QWEATHER_API_HOST=httpserver.url_for("/").rstrip("/"),
+                      COLDWARN_QWEATHER_API_KEY="test-key")
+    summary = run_cycle(rt, open_source(rt), deliver=False)
+    assert summary["feeds"]["rejected"] == [] and summary["regions_assessed"] == 59
+    assert set(open_alerts(rt).values()) == {"orange"}  # 14 degC drop to -19 with a level-6 wind
+    assert summary["official_warnings"] == 1  # 南关区 (43.864 N) only
+    assert {req.headers.get("X-QW-Api-Key") for req, _ in httpserver.log} == {"test-key"}
