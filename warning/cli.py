@@ -236,3 +236,57 @@ def cpi_list():
     rt = start_runtime()
     with rt.sessions() as session:
         click.echo(manual_cpi_csv(session), nl=False)
+
+
+@main.group()
+def users():
+    """Accounts: admin, province, county or viewer."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["admin", "province", "county", "viewer"]))
+@click.option("--region", "region_code", help="province code (xx0000) for province users, county code for county users")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input instead of asking")
+@fail_on_config
+def users_create(name, role, region_code, password_stdin):
+    """Create a user; the password is asked for (twice) unless --password-stdin."""
+    from warning.accounts import create_user
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else click.prompt("password", hide_input=True, confirmation_prompt=True))
+    rt = start_runtime()
+    with rt.sessions.begin() as session:
+        create_user(session, name, role, region_code, password, rt.config.area_codes, actor="cli")
+    click.echo(f"user {name} ({role}{' ' + region_code if region_code else ''}) created")
+
+
+@main.group()
+def tokens():
+    """API tokens (sent as 'Authorization: Bearer …')."""
+
+
+@tokens.command("create")
+@click.option("--user", "user_name", required=True)
+@click.option("--label", default="api", help="what the token is for")
+@fail_on_config
+def tokens_create(user_name, label):
+    """Create a token for USER and print it once: it cannot be shown again."""
+    from warning.accounts import create_token
+    rt = start_runtime()
+    with rt.sessions.begin() as session:
+        token = create_token(session, user_name, label, actor="cli")
+    click.echo(token)
+
+
+@tokens.command("revoke")
+@click.argument("prefix")
+@fail_on_config
+def tokens_revoke(prefix):
+    """Revoke the token(s) starting with PREFIX (the first 11 characters, as listed)."""
+    from warning.accounts import revoke_token
+    rt = start_runtime()
+    with rt.sessions.begin() as session:
+        count = revoke_token(session, prefix, actor="cli")
+    if not count:
+        raise InvalidConfig([f"token: no active token with prefix {prefix}"])
+    click.echo(f"revoked {count} token(s)")

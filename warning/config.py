@@ -86,6 +86,11 @@ class AppConfig:
     def region_codes(self) -> set[str]:
         return set(self.regions["code"])
 
+    @property
+    def area_codes(self) -> set[str]:
+        """Counties, prefectures, provinces, and the nation (000000)."""
+        return ancestor_codes(self.regions) | {"000000"}
+
 
 def read_yaml(path: Path) -> object:
     try:

@@ -9,18 +9,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triggers.validation import InvalidConfig
-from warning.config import AppConfig, ancestor_codes
+from warning.config import AppConfig
 from warning.csvtable import parse_row
 from warning.events import iso
 from warning.feeds.cpi import CPI_COLUMNS
-from triggers.pricelink import NATION_CODE
-from warning.models import AuditEntry, ManualCpi, utcnow
+from warning.accounts import audit
+from warning.models import ManualCpi, utcnow
 
 
 def set_manual_cpi(session: Session, config: AppConfig, fields: dict, actor: str, reason: str) -> ManualCpi:
     row, problems = parse_row({k: str(v) for k, v in fields.items()}, CPI_COLUMNS, "manual CPI", 1)
     problems = [p.replace("manual CPI, row 1, column ", "") for p in problems]
-    if not problems and row["area_code"] not in ancestor_codes(config.regions) | {NATION_CODE}:
+    if not problems and row["area_code"] not in config.area_codes:
         problems.append(f"area_code: unknown area {row['area_code']}")
     if not actor.strip() or not reason.strip():
         problems.append("who and why are both required")
@@ -34,10 +34,14 @@ def set_manual_cpi(session: Session, config: AppConfig, fields: dict, actor: str
         session.add(entry)
     entry.cpi_yoy, entry.food_cpi_yoy, entry.released_on = row["cpi_yoy"], row["food_cpi_yoy"], row["released_on"]
     entry.entered_by, entry.reason, entry.entered_at = actor.strip(), reason.strip(), utcnow()
-    session.add(AuditEntry(at=entry.entered_at, actor=entry.entered_by, action="cpi.set",
-                           target=f"cpi/{entry.area_code}/{entry.month}", reason=entry.reason,
-                           before=before, after=snapshot(entry)))
+    audit(session, entry.entered_by, "cpi.set", f"cpi/{entry.area_code}/{entry.month}", before, snapshot(entry),
+          reason=entry.reason)
     return entry
+
+
+def as_dict(entry: ManualCpi) -> dict:
+    return {"area_code": entry.area_code, "month": entry.month, **snapshot(entry), "entered_by": entry.entered_by,
+            "reason": entry.reason, "entered_at": iso(entry.entered_at)}
 
 
 def snapshot(entry: ManualCpi) -> dict:

@@ -165,3 +165,17 @@ def test_cpi_set_records_who_and_why(env):
     assert "220100,2025-12,2.1,6.1,2026-01-16T16:00:00Z,admin-li,survey office bulletin" in listing
     bad = run([*args[:3], "229999", *args[4:]], env)
     assert bad.returncode == 2 and "area_code: unknown area 229999" in bad.stderr
+
+
+def test_users_and_tokens_from_the_command_line(env):
+    assert run(["db", "upgrade"], env).returncode == 0
+    created = run(["users", "create", "li.admin", "--role", "province", "--region", "220000", "--password-stdin"],
+                  env, input="a long enough password\n")
+    assert created.returncode == 0 and "user li.admin (province 220000) created" in created.stdout
+    token = run(["tokens", "create", "--user", "li.admin", "--label", "relief platform"], env).stdout.strip()
+    assert token.startswith("cw_") and len(token) > 40
+    assert run(["tokens", "revoke", token[:11]], env).stdout.strip() == "revoked 1 token(s)"
+    again = run(["tokens", "revoke", token[:11]], env)
+    assert again.returncode == 2 and f"no active token with prefix {token[:11]}" in again.stderr
+    weak = run(["users", "create", "bob", "--role", "admin", "--password-stdin"], env, input="short\n")
+    assert weak.returncode == 2 and "password: at least 12 characters" in weak.stderr

@@ -15,6 +15,11 @@ def create_app(runtime: Runtime | None = None) -> Flask:
                       SESSION_COOKIE_SAMESITE="Lax", JSON_AS_ASCII=False)
     app.json.ensure_ascii = False
     app.extensions["coldwarn"] = runtime
+    from werkzeug.exceptions import HTTPException
+
+    from warning.web.api import api, http_error
     from warning.web.views import bp
     app.register_blueprint(bp)
+    app.register_blueprint(api)
+    app.register_error_handler(HTTPException, http_error)
     return app
