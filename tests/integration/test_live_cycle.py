@@ -35,7 +35,8 @@ def live_runtime(make_runtime, config_dir, httpserver):
     settings = config_dir / "settings.toml"
     settings.write_text(settings.read_text().replace("max_attempts = 4", "max_attempts = 2")
                         .replace("backoff_s = 1 ", "backoff_s = 0 ").replace("batch_size = 100", "batch_size = 25"))
-    return lambda: make_runtime(COLDWARN_SCENARIO="", COLDWARN_OPEN_METEO_URL=httpserver.url_for("/v1/forecast"))
+    return lambda **env: make_runtime(COLDWARN_SCENARIO="", COLDWARN_OPEN_METEO_URL=httpserver.url_for("/v1/forecast"),
+                                      **env)
 
 
 class Forecasts:
@@ -126,3 +127,22 @@ def test_qweather_daily_forecasts_and_warnings_drive_a_cycle(make_runtime, confi
     assert set(open_alerts(rt).values()) == {"orange"}  # 14 degC drop to -19 with a level-6 wind
     assert summary["official_warnings"] == 1  # 南关区 (43.864 N) only
     assert {req.headers.get("X-QW-Api-Key") for req, _ in httpserver.log} == {"test-key"}
+
+
+def test_cap_warnings_and_nbs_cpi_from_urls(live_runtime, config_dir, httpserver):
+    from tests.unit.test_warning_feeds import CAP
+    Forecasts(httpserver)
+    httpserver.expect_request("/cap.xml").respond_with_data(
+        CAP.format(msg_type="Alert", references="").replace("2026-01-22T08:00:00", "2099-01-22T08:00:00"),
+        content_type="application/xml")
+    httpserver.expect_request("/cpi.csv").respond_with_data(
+        "area_code,month,cpi_index,food_cpi_index,released_on\n220000,2025-12,101.9,106.4,2026-01-16\n")
+    settings = config_dir / "settings.toml"
+    settings.write_text(settings.read_text().replace('warnings = ""  ', 'warnings = "cap"  ')
+                        .replace('cap_url = ""', f'cap_url = "{httpserver.url_for("/cap.xml")}"')
+                        .replace('format = "csv"', 'format = "nbs"'))
+    rt = live_runtime(COLDWARN_CPI_URL=httpserver.url_for("/cpi.csv"))
+    summary = run_cycle(rt, open_source(rt), deliver=False)
+    assert summary["feeds"]["rejected"] == []
+    assert summary["official_warnings"] == 1
+    assert summary["subsidies"]["started"] == 60  # every Jilin county: food +6.4 % (index 106.4)
