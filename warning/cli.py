@@ -27,6 +27,13 @@ def fail_on_config(func):
     return wrapper
 
 
+def echo_from_database(render) -> None:
+    """Print what `render(session)` makes of the stored data (CSV listings)."""
+    rt = start_runtime()
+    with rt.sessions() as session:
+        click.echo(render(session), nl=False)
+
+
 def start_runtime():
     from warning.runtime import Runtime
     return Runtime.start(load_settings())
@@ -165,9 +172,7 @@ def caseload_import(csv_file: Path, shelters: bool):
 def caseload_export():
     """Print the stored caseload as CSV."""
     from warning.caseload import export_caseload
-    rt = start_runtime()
-    with rt.sessions() as session:
-        click.echo(export_caseload(session), nl=False)
+    echo_from_database(export_caseload)
 
 
 @main.command()
@@ -233,9 +238,7 @@ def cpi_set(area, month, cpi_yoy, food_yoy, released, actor, reason):
 def cpi_list():
     """Print the hand-entered CPI figures as CSV."""
     from warning.manual_cpi import manual_cpi_csv
-    rt = start_runtime()
-    with rt.sessions() as session:
-        click.echo(manual_cpi_csv(session), nl=False)
+    echo_from_database(manual_cpi_csv)
 
 
 @main.group()
