@@ -9,11 +9,11 @@ drop, minimum and wind criteria all hold. Days already over only serve as the ba
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from triggers.assess import enabled_rows, local_day_starts, per_region, signed, to_assessments
 from triggers.levels import COLOUR_LEVELS, LEVEL_NAMES
 from triggers.model import Assessment, Evidence
 from triggers.rules import Rules
@@ -34,12 +34,11 @@ def level_matrix(daily: pd.DataFrame, thresholds: pd.DataFrame):
     thr = thresholds.reindex(tmin.index)
     result = np.zeros(t.shape, dtype=int)
     for index, name in enumerate(COLOUR_LEVELS, start=1):
-        window = thr[f"{name}_window_h"].to_numpy()[:, None]
-        drop = np.where(window == 24, drops[24], drops[48])
+        key = f"{HAZARD}.{name}."
+        drop = np.where(per_region(thr, key + "window_h") == 24, drops[24], drops[48])
         with np.errstate(invalid="ignore"):
-            meets = ((drop >= thr[f"{name}_drop_c"].to_numpy()[:, None])
-                     & (tenths(t) <= thr[f"{name}_tmin_max_c"].to_numpy()[:, None])
-                     & (wind_level >= thr[f"{name}_wind_level_min"].to_numpy()[:, None]))
+            meets = ((drop >= per_region(thr, key + "drop_c")) & (tenths(t) <= per_region(thr, key + "tmin_max_c"))
+                     & (wind_level >= per_region(thr, key + "wind_level_min")))
         result = np.maximum(result, np.where(meets, index, 0))
     return tmin, result, drops, wind_level, wind
 
@@ -59,38 +58,19 @@ def assess_cold_wave(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: 
     if daily.empty:
         return []
     tmin, levels, drops, wind_level, wind = level_matrix(daily, thresholds)
+    levels[~enabled_rows(thresholds, HAZARD, tmin.index)] = 0
     days = pd.DatetimeIndex(tmin.columns)
-    horizon = now + timedelta(hours=rules.stages.prepare_within_h)
-    out = []
-    for row in np.flatnonzero(levels.max(axis=1) > 0):
-        code = tmin.index[row]
-        zone = ZoneInfo(tz_by_code.get(code, "Asia/Shanghai"))
-        starts = [day.to_pydatetime().replace(tzinfo=zone) for day in days]
-        in_window = np.array([start + timedelta(days=1) > now and start <= horizon for start in starts])
-        firing = np.flatnonzero((levels[row] > 0) & in_window)
-        if firing.size == 0:
-            continue
-        peak = firing[np.argmax(levels[row, firing])]
-        level = COLOUR_LEVELS[levels[row, peak] - 1]
-        onset = starts[firing[0]]  # a stable day start, so the onset does not drift with `now`
-        lead = max(0.0, (onset - now).total_seconds() / 3600)
-        stage = rules.stages.stage_for(lead)
-        threshold = thresholds.loc[code]
-        window = int(threshold[f"{level}_window_h"])
-        evidence = cold_wave_evidence(
-            level, day=days[peak], tmin=tmin.iat[row, peak], drop=drops[window][row, peak],
-            window=window, wind_level=wind_level[row, peak], wind_ms=wind.iat[row, peak],
-            criterion={k: threshold[f"{level}_{k}"] for k in ("drop_c", "tmin_max_c", "wind_level_min")})
-        out.append(Assessment(
-            region_code=code, hazard=HAZARD, level=level, stage=stage,
-            onset=onset.astimezone(ZoneInfo("UTC")),
-            ends=(starts[firing[-1]] + timedelta(days=1)).astimezone(ZoneInfo("UTC")),
-            lead_time_h=round(lead, 1), evidence=evidence, rule_version=rules.version))
-    return out
+    starts = local_day_starts(days, tmin.index, tz_by_code)
 
+    def evidence_at(row: int, day: int, level: str) -> Evidence:
+        limits = thresholds.loc[tmin.index[row]]
+        window = int(limits[f"{HAZARD}.{level}.window_h"])
+        return cold_wave_evidence(
+            level, day=days[day], tmin=tmin.iat[row, day], drop=drops[window][row, day], window=window,
+            wind_level=wind_level[row, day], wind_ms=wind.iat[row, day],
+            criterion={k: limits[f"{HAZARD}.{level}.{k}"] for k in ("drop_c", "tmin_max_c", "wind_level_min")})
 
-def signed(value: float) -> str:
-    return f"{value:.1f}".replace("-", "−")
+    return to_assessments(HAZARD, levels, starts, timedelta(days=1), tmin.index, rules, now, evidence_at)
 
 
 def cold_wave_evidence(level, day, tmin, drop, window, wind_level, wind_ms, criterion) -> Evidence:

@@ -17,6 +17,11 @@ LEVEL_NAMES = {
 
 HAZARD_NAMES = {
     "cold_wave": {"zh": "寒潮", "en": "cold wave"},
+    "cold_wave_grade": {"zh": "寒潮等级", "en": "cold-wave grade"},
+    "frost": {"zh": "霜冻", "en": "frost"},
+    "persistent_cold": {"zh": "持续低温", "en": "persistent cold"},
+    "shelter": {"zh": "夜间庇寒", "en": "night shelter"},
+    "official": {"zh": "官方预警", "en": "official warning"},
     "price_linkage": {"zh": "物价联动", "en": "price linkage"},
 }
 

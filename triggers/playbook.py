@@ -38,10 +38,13 @@ class Due(StrictModel):
     offset_h: float = Field(ge=-240, le=744)
 
 
+HAZARDS = ("cold_wave", "cold_wave_grade", "frost", "persistent_cold", "shelter", "official", "price_linkage")
+
+
 class TaskTemplate(StrictModel):
     type: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    hazard: Literal["cold_wave", "price_linkage"]
-    min_level: str
+    hazards: list[Literal[HAZARDS]] = Field(min_length=1)  # type: ignore[valid-type]
+    min_level: str | dict[str, str]  # one level for all its hazards, or one per hazard
     stages: list[Literal["prepare", "act"]] = Field(min_length=1)
     due: Due
     role: Text
@@ -51,11 +54,17 @@ class TaskTemplate(StrictModel):
     shelters: bool = False
 
     @model_validator(mode="after")
-    def level_fits_hazard(self):
-        allowed = ("start",) if self.hazard == "price_linkage" else ("blue", "yellow", "orange", "red")
-        if self.min_level not in allowed:
-            raise ValueError(f"min_level for {self.hazard} must be one of {list(allowed)}")
+    def level_fits_hazards(self):
+        if isinstance(self.min_level, dict) and set(self.min_level) != set(self.hazards):
+            raise ValueError("min_level by hazard must name exactly the template's hazards")
+        for hazard in self.hazards:
+            allowed = ("start",) if hazard == "price_linkage" else ("blue", "yellow", "orange", "red")
+            if self.level_for(hazard) not in allowed:
+                raise ValueError(f"min_level for {hazard} must be one of {list(allowed)}")
         return self
+
+    def level_for(self, hazard: str) -> str:
+        return self.min_level[hazard] if isinstance(self.min_level, dict) else self.min_level
 
 
 class Playbook(StrictModel):
@@ -63,7 +72,7 @@ class Playbook(StrictModel):
 
     @model_validator(mode="after")
     def unique_types(self):
-        seen = [(t.hazard, t.type) for t in self.tasks]
+        seen = [(h, t.type) for t in self.tasks for h in t.hazards]
         duplicated = sorted({s for s in seen if seen.count(s) > 1})
         if duplicated:
             raise ValueError(f"task types must be unique per hazard; repeated: {duplicated}")
@@ -89,8 +98,8 @@ def parse_playbook(data: object, source: str = "playbooks.yaml") -> Playbook:
 
 
 def applicable(playbook: Playbook, hazard: str, level: str, stage: str) -> list[TaskTemplate]:
-    return [t for t in playbook.tasks if t.hazard == hazard and stage in t.stages
-            and LEVEL_RANK[t.min_level] <= rank(level)]
+    return [t for t in playbook.tasks if hazard in t.hazards and stage in t.stages
+            and LEVEL_RANK[t.level_for(hazard)] <= rank(level)]
 
 
 def quantities(template: TaskTemplate, caseload: dict | None, shelters: list[dict],
@@ -125,7 +134,8 @@ def render(text: Text, values: dict) -> dict:
 def plan_tasks(playbook: Playbook, *, hazard: str, level: str, stage: str, onset: datetime,
                now: datetime, caseload: dict | None, shelters: list[dict],
                subsidy: dict | None = None, existing_types: frozenset = frozenset()) -> list[PlannedTask]:
-    """Tasks the playbook asks for that the county's list does not hold yet."""
+    """Tasks the playbook asks for that the county's list does not hold yet (`existing_types`: the
+    types already on this alert's list or open on another of the county's alerts)."""
     planned = []
     for template in applicable(playbook, hazard, level, stage):
         if template.type in existing_types:
@@ -134,7 +144,7 @@ def plan_tasks(playbook: Playbook, *, hazard: str, level: str, stage: str, onset
         due = max(anchor + timedelta(hours=template.due.offset_h), now)
         q = quantities(template, caseload, shelters, subsidy)
         planned.append(PlannedTask(
-            type=template.type, rule=f"{hazard}/{template.min_level}+/{stage}", due_at=due,
+            type=template.type, rule=f"{hazard}/{template.level_for(hazard)}+/{stage}", due_at=due,
             quantities=q, role=template.role.model_dump(), title=render(template.title, q),
             instructions=render(template.instructions, q)))
     return planned

@@ -43,8 +43,8 @@ def assess_price_linkage(cpi: pd.DataFrame, regions: pd.DataFrame, thresholds: p
     figures = latest.loc[frame["index_area"], ["month", "cpi_yoy", "food_cpi_yoy", "released_on"]]
     frame = frame.assign(**{c: figures[c].to_numpy() for c in figures.columns})
     limits = thresholds.loc[frame["code"]]
-    by_cpi = frame["cpi_yoy"].to_numpy() >= limits["price_cpi_start_pct"].to_numpy()
-    by_food = frame["food_cpi_yoy"].to_numpy() >= limits["price_food_cpi_start_pct"].to_numpy()
+    by_cpi = frame["cpi_yoy"].to_numpy() >= limits["price_linkage.cpi_start_pct"].to_numpy()
+    by_food = frame["food_cpi_yoy"].to_numpy() >= limits["price_linkage.food_cpi_start_pct"].to_numpy()
     frame["triggered_by"] = np.select([by_cpi & by_food, by_cpi, by_food], ["both", "cpi", "food"], "")
     frame["rise_pct"] = np.select(
         [by_cpi & by_food, by_cpi, by_food],
@@ -70,8 +70,8 @@ def subsidy_amounts(started: pd.DataFrame, caseload: pd.DataFrame,
         return frame.assign(per_person_urban=[], per_person_rural=[], recipients_urban=[],
                             recipients_rural=[], total_yuan=[])
     limits = thresholds.loc[frame["region_code"]]
-    unit = limits["price_round_to_yuan"].to_numpy(dtype=float)
-    floor = limits["price_floor_yuan"].to_numpy(dtype=float)
+    unit = limits["price_linkage.round_to_yuan"].to_numpy(dtype=float)
+    floor = limits["price_linkage.floor_yuan"].to_numpy(dtype=float)
     rise = frame["rise_pct"].to_numpy(dtype=float) / 100
     urban = np.maximum(round_money(frame["dibao_standard_urban"].to_numpy(float) * rise, unit), floor)
     rural = np.maximum(round_money(frame["dibao_standard_rural"].to_numpy(float) * rise, unit), floor)

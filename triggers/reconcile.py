@@ -8,21 +8,25 @@ keep (nothing sent). Not firing -> quiet for a cycle, resolved after enough quie
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from triggers.model import Assessment, Decision, OpenAlert
 from triggers.rules import ReconcilePolicy
 
 
 def reconcile(open_alerts: list[OpenAlert], assessments: list[Assessment], now: datetime,
-              policy: ReconcilePolicy, quiet_cycles_to_resolve: dict[str, int]) -> list[Decision]:
-    """One decision per (region, hazard) that has an open alert or a new assessment."""
+              policy: ReconcilePolicy, quiet_cycles_to_resolve: Callable[[str, str], int]) -> list[Decision]:
+    """One decision per (region, hazard) that has an open alert or a new assessment.
+
+    `quiet_cycles_to_resolve(region, hazard)`: how many quiet cycles in a row resolve an alert.
+    """
     by_key = {(a.region_code, a.hazard): a for a in open_alerts}
     decisions = []
     for assessment in assessments:
         alert = by_key.pop((assessment.region_code, assessment.hazard), None)
         decisions.append(firing(alert, assessment, policy))
     for alert in by_key.values():
-        decisions.append(not_firing(alert, now, quiet_cycles_to_resolve.get(alert.region_code, 2)))
+        decisions.append(not_firing(alert, now, quiet_cycles_to_resolve(alert.region_code, alert.hazard)))
     return decisions
 
 

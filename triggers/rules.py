@@ -31,6 +31,7 @@ class CmaLevel(StrictModel):
 class ColdWaveRule(StrictModel):
     """CMA cold-wave warning signal (CMA Order No. 16)."""
 
+    enabled: bool = True
     blue: CmaLevel
     yellow: CmaLevel
     orange: CmaLevel
@@ -49,6 +50,110 @@ class ColdWaveRule(StrictModel):
                                  "criterion (larger drop, shorter or equal window, lower minimum, "
                                  "stronger wind) and differ in one")
         return self
+
+
+def check_ascending(levels: dict, stricter) -> None:
+    """Levels must come in colour order, each stricter than the one below (`stricter(low, high)`)."""
+    names = [n for n in COLOUR_LEVELS if n in levels]
+    if list(levels) != names:
+        raise ValueError(f"levels must be listed in order {', '.join(COLOUR_LEVELS)}")
+    for low, high in zip(names, names[1:]):
+        if not stricter(levels[low], levels[high]):
+            raise ValueError(f"level {high} must be stricter than {low}")
+
+
+Colour = Literal["blue", "yellow", "orange", "red"]
+
+
+class HazardRule(StrictModel):
+    enabled: bool = True
+    resolve_after_quiet_cycles: int = Field(default=2, ge=1, le=48)
+
+
+class Grade(StrictModel):
+    name: str
+    level: Colour
+    drop_24h_c: float = Field(gt=0, le=40)
+    drop_48h_c: float = Field(gt=0, le=40)
+    drop_72h_c: float = Field(gt=0, le=40)
+    tmin_max_c: float = Field(ge=-60, le=30)
+
+
+class GradeRule(HazardRule):
+    """GB/T 21987-2017 cold-wave grades: a 24, 48 or 72 h drop of the daily minimum, and a minimum."""
+
+    grades: list[Grade] = Field(min_length=1, max_length=4)
+
+    @model_validator(mode="after")
+    def grades_ordered(self):
+        check_ascending({g.level: g for g in self.grades}, lambda a, b: (
+            b.drop_24h_c >= a.drop_24h_c and b.drop_48h_c >= a.drop_48h_c and b.drop_72h_c >= a.drop_72h_c
+            and b.tmin_max_c <= a.tmin_max_c))
+        if len({g.level for g in self.grades}) != len(self.grades):
+            raise ValueError("each grade needs its own level")
+        return self
+
+
+class FrostLevel(StrictModel):
+    ground_min_c: float = Field(ge=-40, le=10)
+    within_h: int = Field(ge=1, le=120)
+
+
+class FrostRule(HazardRule):
+    """霜冻: the ground (or, without it, air) minimum reaching a threshold within the next hours."""
+
+    months: list[int] = Field(default=[3, 4, 5, 9, 10, 11], min_length=1)
+    levels: dict[Colour, FrostLevel]
+
+    @model_validator(mode="after")
+    def ordered(self):
+        if not all(1 <= m <= 12 for m in self.months):
+            raise ValueError("months are 1..12")
+        check_ascending(self.levels, lambda a, b: b.ground_min_c < a.ground_min_c and b.within_h <= a.within_h)
+        return self
+
+
+class PersistentLevel(StrictModel):
+    tmin_below_c: float = Field(ge=-60, le=20)
+    anomaly_c: float | None = Field(default=None, lt=0, ge=-30)  # N-day mean this far below normal
+
+
+class PersistentColdRule(HazardRule):
+    """持续低温 (local rule): the daily minimum below a threshold N days running, or far below normal."""
+
+    days: int = Field(default=3, ge=2, le=10)
+    levels: dict[Colour, PersistentLevel]
+
+    @model_validator(mode="after")
+    def ordered(self):
+        check_ascending(self.levels, lambda a, b: b.tmin_below_c < a.tmin_below_c and (
+            a.anomaly_c is None or b.anomaly_c is None or b.anomaly_c < a.anomaly_c))
+        return self
+
+
+class ShelterLevel(StrictModel):
+    apparent_max_c: float = Field(ge=-60, le=15)
+
+
+class ShelterRule(HazardRule):
+    """Night cold for people sleeping rough (in the spirit of Code Blue): apparent temperature at night."""
+
+    night_start_hour: int = Field(default=16, ge=0, le=23)
+    night_end_hour: int = Field(default=8, ge=0, le=23)
+    within_h: int = Field(default=48, ge=6, le=120)
+    levels: dict[Colour, ShelterLevel]
+
+    @model_validator(mode="after")
+    def ordered(self):
+        check_ascending(self.levels, lambda a, b: b.apparent_max_c < a.apparent_max_c)
+        return self
+
+
+class OfficialRule(HazardRule):
+    """Official warnings in force (QWeather, CAP), by event type code, at their own colour."""
+
+    events: list[str] = Field(default=["1005", "1008", "1016", "1021", "1030", "1039", "1050", "1056", "1059"])
+    resolve_after_quiet_cycles: int = Field(default=1, ge=1, le=48)
 
 
 class PriceLinkageRule(StrictModel):
@@ -86,7 +191,15 @@ class RegionalRules(StrictModel):
     """What a region may override."""
 
     cold_wave: ColdWaveRule
+    cold_wave_grade: GradeRule
+    frost: FrostRule
+    persistent_cold: PersistentColdRule
+    shelter: ShelterRule
+    official: OfficialRule
     price_linkage: PriceLinkageRule
+
+
+HAZARDS = ("cold_wave", "cold_wave_grade", "frost", "persistent_cold", "shelter", "official")
 
 
 class RuleSet(RegionalRules):
@@ -114,7 +227,7 @@ class Rules:
     def for_chain(self, chain: tuple[str, ...]) -> RegionalRules:
         """Effective rules for a region whose overriding ancestors (outermost first) are `chain`."""
         if chain not in self._effective:
-            merged = self.ruleset.model_dump(include={"cold_wave", "price_linkage"})
+            merged = self.ruleset.model_dump(include=set(RegionalRules.model_fields))
             for code in chain:
                 merged = deep_merge(merged, self.ruleset.overrides[code])
             self._effective[chain] = RegionalRules.model_validate(merged)
@@ -132,11 +245,21 @@ class Rules:
 
 
 def flatten(rules: RegionalRules) -> dict:
-    row = {"resolve_after_quiet_cycles": rules.cold_wave.resolve_after_quiet_cycles}
-    for level in COLOUR_LEVELS:
-        for key, value in getattr(rules.cold_wave, level).model_dump().items():
-            row[f"{level}_{key}"] = value
-    row.update({f"price_{k}": v for k, v in rules.price_linkage.model_dump().items()})
+    """Dotted columns: 'cold_wave.blue.drop_c', 'frost.levels.yellow.within_h', 'frost.months' (a tuple),
+    'cold_wave_grade.grades.0.drop_24h_c'. Absent optional levels are absent columns."""
+    row: dict = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else key, item)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for index, item in enumerate(value):
+                walk(f"{prefix}.{index}", item)
+        else:
+            row[prefix] = tuple(value) if isinstance(value, list) else value
+
+    walk("", rules.model_dump())
     return row
 
 

@@ -66,7 +66,8 @@ def run_once(scenario, live, as_json, no_deliver):
 
 def human_summary(s: dict) -> str:
     a, d = s["alerts"], s["deliveries"]
-    levels = ", ".join(f"{k} {v}" for k, v in sorted(a["by_level"].items())) or "none"
+    levels = "; ".join(f"{hazard}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                       for hazard, counts in sorted(a["by_hazard"].items())) or "none"
     return (f"cycle {s['cycle_id']} ({s['scenario']}, as of {s['as_of']})\n"
             f"  regions assessed: {s['regions_assessed']}\n"
             f"  alerts: {a['issued']} issued, {a['updated']} updated, {a['resolved']} resolved; open: {levels}\n"

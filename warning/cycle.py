@@ -17,9 +17,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from triggers.coldwave import assess_cold_wave
+from triggers.engine import assess_weather
 from triggers.model import Decision, OpenAlert
-from triggers.playbook import PlannedTask, plan_tasks
+from triggers.playbook import PlannedTask, applicable, plan_tasks
 from triggers.pricelink import assess_price_linkage, subsidy_amounts
 from triggers.reconcile import reconcile
 from triggers.weather import daily_weather
@@ -36,6 +36,7 @@ from warning.runtime import Runtime
 from warning.subscriptions import sync_config_subscriptions
 
 log = logging.getLogger(__name__)
+ACTIVE_TASK_STATES = ("open", "acknowledged", "in_progress")
 
 
 @dataclass
@@ -135,16 +136,16 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         thresholds = config.rules.thresholds(config.regions)
         tz_by_code = config.regions.set_index("code")["timezone"]
         daily = daily_frame(inputs, tz_by_code)
-        assessments = assess_cold_wave(daily, thresholds, tz_by_code, config.rules, as_of)
+        assessments = assess_weather(daily, inputs.frames("hourly"), warnings, thresholds, tz_by_code,
+                                     config.rules, as_of)
         prices = assess_price_linkage(cpi, config.regions, thresholds, as_of) if not cpi.empty else pd.DataFrame()
     with rt.sessions.begin() as session:
         sync_config_subscriptions(session, config.subscriptions)
         record_feed_runs(session, cycle_id, inputs.pulled)
         with watch.stage("reconcile"):
             open_alerts = load_open_alerts(session)
-            quiet_limits = thresholds["resolve_after_quiet_cycles"].to_dict()
-            decisions = reconcile(list(open_alerts.values()), assessments, as_of,
-                                  config.rules.reconcile, quiet_limits)
+            decisions = reconcile(list(open_alerts.values()), assessments, as_of, config.rules.reconcile,
+                                  lambda region, hazard: int(thresholds.at[region, f"{hazard}.resolve_after_quiet_cycles"]))
         with watch.stage("persist"):
             outbox = Outbox(session, cycle_id, utcnow(), rt.settings.delivery.retry_schedule_s[0])
             writer = CycleWriter(session, rt, outbox, as_of, watch)
@@ -224,9 +225,12 @@ class CycleWriter:
             if decision.sends:
                 counts[{"issue": "issued", "update": "updated", "resolve": "resolved"}[decision.action]] += 1
         self.session.flush()
-        open_now = self.session.execute(select(Alert.level, func.count()).where(Alert.status == "open")
-                                        .group_by(Alert.level)).all()
-        counts["by_level"] = {level: n for level, n in open_now}
+        open_now = self.session.execute(select(Alert.hazard, Alert.level, func.count()).where(Alert.status == "open")
+                                        .group_by(Alert.hazard, Alert.level)).all()
+        counts["by_level"], counts["by_hazard"] = {}, {}
+        for hazard, level, n in open_now:
+            counts["by_level"][level] = counts["by_level"].get(level, 0) + n
+            counts["by_hazard"].setdefault(hazard, {})[level] = n
         return counts
 
     def _issue(self, decision: Decision, _alert) -> None:
@@ -258,6 +262,10 @@ class CycleWriter:
         alert.status, alert.resolved_at, alert.resolve_reason = "resolved", self.as_of, decision.reason
         alert.quiet_cycles, alert.updated_at = decision.quiet_cycles, self.as_of
         for task in self.session.scalars(select(Task).where(Task.alert_id == alert.id, Task.status == "open")):
+            heir = self._alert_still_needing(task)
+            if heir is not None:  # another of the county's alerts still calls for it: it moves there
+                task.alert_id, task.updated_at = heir.id, self.as_of
+                continue
             task.status, task.updated_at = "not_needed", self.as_of
             task.note = f"alert resolved: {decision.reason}"
         self.outbox.add("alert.resolved", alert.region_code,
@@ -269,8 +277,17 @@ class CycleWriter:
         alert.lead_time_h, alert.evidence, alert.rule_version = a.lead_time_h, a.evidence.as_dict(), a.rule_version
         alert.quiet_cycles, alert.updated_at = 0, self.as_of
 
+    def _alert_still_needing(self, task: Task) -> Alert | None:
+        others = self.session.scalars(select(Alert).where(Alert.region_code == task.region_code,
+                                                          Alert.status == "open", Alert.id != task.alert_id))
+        return next((a for a in others if task.type in
+                     {t.type for t in applicable(self.rt.config.playbook, a.hazard, a.level, a.stage)}), None)
+
     def _plan(self, alert: Alert) -> None:
-        existing = frozenset(self.session.scalars(select(Task.type).where(Task.alert_id == alert.id)))
+        on_this = select(Task.type).where(Task.alert_id == alert.id)
+        open_elsewhere = select(Task.type).where(Task.region_code == alert.region_code, Task.alert_id.is_not(None),
+                                                 Task.status.in_(ACTIVE_TASK_STATES))
+        existing = frozenset(self.session.scalars(on_this)) | frozenset(self.session.scalars(open_elsewhere))
         with self.watch.stage("plan"):
             planned = plan_tasks(self.rt.config.playbook, hazard=alert.hazard, level=alert.level,
                                  stage=alert.stage, onset=alert.onset, now=self.as_of,

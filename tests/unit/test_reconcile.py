@@ -12,6 +12,8 @@ from tests.unit.helpers import at
 NOW = at("2026-01-19T00:00:00")
 ONSET = at("2026-01-20T16:00:00")
 POLICY = ReconcilePolicy(onset_change_h=6)
+def TWO(region, hazard):  # two quiet cycles in a row resolve
+    return 2
 
 
 def assessment(level="orange", stage="act", onset=ONSET) -> Assessment:
@@ -24,7 +26,7 @@ def open_alert(level="orange", stage="act", onset=ONSET, quiet=0, ends=None) -> 
 
 
 def actions(alerts, assessments, now=NOW, quiet_to_resolve=2):
-    decisions = reconcile(alerts, assessments, now, POLICY, {"220102": quiet_to_resolve})
+    decisions = reconcile(alerts, assessments, now, POLICY, lambda region, hazard: quiet_to_resolve)
     return [(d.action, d.quiet_cycles) for d in decisions]
 
 
@@ -33,7 +35,7 @@ def test_new_hazard_is_issued():
 
 
 def test_same_state_sends_nothing():
-    decisions = reconcile([open_alert()], [assessment()], NOW, POLICY, {})
+    decisions = reconcile([open_alert()], [assessment()], NOW, POLICY, TWO)
     assert [d.action for d in decisions] == ["keep"] and not decisions[0].sends
 
 
@@ -57,13 +59,13 @@ def test_resolve_needs_two_quiet_cycles_in_a_row():
 
 
 def test_firing_again_resets_the_quiet_count():
-    [decision] = reconcile([open_alert(quiet=1)], [assessment()], NOW, POLICY, {})
+    [decision] = reconcile([open_alert(quiet=1)], [assessment()], NOW, POLICY, TWO)
     assert decision.action == "keep" and decision.quiet_cycles == 0
 
 
 def test_an_alert_past_its_end_resolves_at_once():
     alert = open_alert(onset=at("2026-01-17T16:00:00"), ends=at("2026-01-18T16:00:00"))
-    decisions = reconcile([alert], [], NOW, POLICY, {"220102": 2})
+    decisions = reconcile([alert], [], NOW, POLICY, TWO)
     assert [(d.action, d.reason) for d in decisions] == [("resolve", "past its end")]
 
 
@@ -73,7 +75,7 @@ def test_a_sequence_of_cycles():
     for assessed in [assessment("yellow"), assessment("yellow"), assessment("orange"), None,
                      assessment("orange"), None, None]:
         [decision] = reconcile([alert] if alert else [], [assessed] if assessed else [], NOW, POLICY,
-                               {"220102": 2})
+                               TWO)
         seen.append(decision.action)
         if decision.action == "resolve":
             alert = None

@@ -45,7 +45,7 @@ def test_unknown_override_region_is_refused():
 
 def test_price_thresholds_may_be_lowered_never_raised():
     lowered = rules(overrides={"220000": {"price_linkage": {"cpi_start_pct": 3.0}}})
-    assert lowered.thresholds(REGIONS).loc["220102", "price_cpi_start_pct"] == 3.0
+    assert lowered.thresholds(REGIONS).loc["220102", "price_linkage.cpi_start_pct"] == 3.0
     data = shipped_rules_data() | {"overrides": {"220000": {"price_linkage": {"cpi_start_pct": 3.0}},
                                                  "220100": {"price_linkage": {"cpi_start_pct": 3.2}}}}
     assert problems_of(data) == ["rules.yaml: overrides.220100.price_linkage.cpi_start_pct: may be "
@@ -71,9 +71,10 @@ def test_thresholds_inherit_nation_province_prefecture_county():
         "220102": {"cold_wave": {"blue": {"drop_c": 7}}},
     })
     table = ruleset.thresholds(REGIONS)
-    assert table.loc["220102", ["blue_wind_level_min", "blue_drop_c", "price_floor_yuan"]].tolist() == [4, 7, 20]
-    assert table.loc["220202", ["blue_wind_level_min", "blue_drop_c", "price_floor_yuan"]].tolist() == [4, 8, 10]
-    assert table.loc["110101", ["blue_wind_level_min", "blue_drop_c", "price_floor_yuan"]].tolist() == [5, 8, 0]
+    columns = ["cold_wave.blue.wind_level_min", "cold_wave.blue.drop_c", "price_linkage.floor_yuan"]
+    assert table.loc["220102", columns].tolist() == [4, 7, 20]
+    assert table.loc["220202", columns].tolist() == [4, 8, 10]
+    assert table.loc["110101", columns].tolist() == [5, 8, 0]
 
 
 def test_version_changes_with_content():

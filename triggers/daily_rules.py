@@ -1,0 +1,119 @@
+"""Rules on daily minima: GB/T 21987 cold-wave grades and persistent low temperature (持续低温)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from triggers.assess import enabled_rows, local_day_starts, per_region, signed, to_assessments
+from triggers.levels import COLOUR_LEVELS, LEVEL_NAMES, rank
+from triggers.model import Assessment, Evidence
+from triggers.rules import Rules
+from triggers.units import tenths
+
+
+def minima(daily: pd.DataFrame) -> pd.DataFrame:
+    return daily.pivot(index="region_code", columns="day", values="tmin").sort_index(axis=1)
+
+
+def drops_over(t: np.ndarray, days: int) -> np.ndarray:
+    """Fall of the daily minimum from the warmest of the previous `days` days to today."""
+    previous = np.full((days,) + t.shape, np.nan)
+    for back in range(1, days + 1):
+        previous[back - 1, :, back:] = t[:, :-back]
+    with np.errstate(invalid="ignore"):
+        return tenths(np.fmax.reduce(previous, axis=0) - t)
+
+
+def assess_grades(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
+                  now: datetime) -> list[Assessment]:
+    hazard = "cold_wave_grade"
+    if daily.empty:
+        return []
+    tmin = minima(daily)
+    t = tmin.to_numpy(dtype=float)
+    drops = {h: drops_over(t, h // 24) for h in (24, 48, 72)}
+    thr = thresholds.reindex(tmin.index)
+    levels = np.zeros(t.shape, dtype=int)
+    grade_at = np.full(t.shape, -1)
+    for index in range(len(rules.ruleset.cold_wave_grade.grades)):
+        key = f"{hazard}.grades.{index}."
+        if key + "level" not in thr:
+            continue
+        with np.errstate(invalid="ignore"):
+            meets = ((drops[24] >= per_region(thr, key + "drop_24h_c")) | (drops[48] >= per_region(thr, key + "drop_48h_c"))
+                     | (drops[72] >= per_region(thr, key + "drop_72h_c"))) & (tenths(t) <= per_region(thr, key + "tmin_max_c"))
+        level = np.array([rank(v) for v in thr[key + "level"]])[:, None]
+        better = meets & (level > levels)
+        levels, grade_at = np.where(better, level, levels), np.where(better, index, grade_at)
+    levels[~enabled_rows(thresholds, hazard, tmin.index)] = 0
+    days = pd.DatetimeIndex(tmin.columns)
+
+    def evidence_at(row: int, day: int, level: str) -> Evidence:
+        name = thr.iloc[row][f"{hazard}.grades.{grade_at[row, day]}.name"]
+        d24, d48, d72 = (drops[h][row, day] for h in (24, 48, 72))
+        return Evidence(
+            zh=f"{days[day].month}月{days[day].day}日最低气温 {signed(t[row, day])} °C,24/48/72 小时降温 "
+               f"{d24:.1f}/{d48:.1f}/{d72:.1f} °C → {name}({LEVEL_NAMES[level]['zh']})",
+            en=f"min {signed(t[row, day])} °C on {days[day].day} {days[day]:%b}, drop in 24/48/72 h "
+               f"{d24:.1f}/{d48:.1f}/{d72:.1f} °C → {name} ({level})",
+            values={"day": days[day].date().isoformat(), "tmin_c": float(t[row, day]), "grade": name,
+                    "drop_24h_c": float(d24), "drop_48h_c": float(d48), "drop_72h_c": float(d72)})
+
+    starts = local_day_starts(days, tmin.index, tz_by_code)
+    return to_assessments(hazard, levels, starts, timedelta(days=1), tmin.index, rules, now, evidence_at)
+
+
+def assess_persistent_cold(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
+                           now: datetime, normals: pd.Series | None = None) -> list[Assessment]:
+    """N days running below the threshold, or their mean that far below the normal minimum.
+
+    `normals`: the region's normal daily minimum for the season (degC), where known.
+    """
+    hazard = "persistent_cold"
+    if daily.empty:
+        return []
+    tmin = minima(daily)
+    t = tmin.to_numpy(dtype=float)
+    thr = thresholds.reindex(tmin.index)
+    run = thr[f"{hazard}.days"].fillna(3).to_numpy(dtype=int)
+    normal = (normals.reindex(tmin.index) if normals is not None else pd.Series(np.nan, index=tmin.index)).to_numpy()
+    levels = np.zeros(t.shape, dtype=int)
+    for days in set(run):
+        rows = run == days
+        window = np.lib.stride_tricks.sliding_window_view(t[rows], days, axis=1)  # rows x (D-days+1) x days
+        highest, mean = np.full(t[rows].shape, np.nan), np.full(t[rows].shape, np.nan)
+        highest[:, days - 1:], mean[:, days - 1:] = window.max(axis=2), window.mean(axis=2)
+        for index, name in enumerate(COLOUR_LEVELS, start=1):
+            below, anomaly = f"{hazard}.levels.{name}.tmin_below_c", f"{hazard}.levels.{name}.anomaly_c"
+            if below not in thr:
+                continue
+            sub = thr[rows]
+            with np.errstate(invalid="ignore"):
+                meets = highest < per_region(sub, below)
+                if anomaly in thr:
+                    meets |= (mean - normal[rows][:, None]) <= per_region(sub, anomaly)
+            levels[rows] = np.where(meets & (index > levels[rows]), index, levels[rows])
+        # A run that meets the rule on its last day is cold from its first: mark every day of it.
+        padded = np.pad(levels[rows], ((0, 0), (0, days - 1)))
+        levels[rows] = np.lib.stride_tricks.sliding_window_view(padded, days, axis=1).max(axis=2)
+    levels[~enabled_rows(thresholds, hazard, tmin.index)] = 0
+    days_index = pd.DatetimeIndex(tmin.columns)
+
+    def evidence_at(row: int, day: int, level: str) -> Evidence:
+        n = int(run[row])
+        stretch = t[row, day:day + n]  # `day` is the first day of a qualifying run
+        first = days_index[day]
+        return Evidence(
+            zh=f"{first.month}月{first.day}日起连续 {n} 天最低气温不高于 {signed(stretch.max())} °C"
+               f"(平均 {signed(stretch.mean())} °C)→ 持续低温{LEVEL_NAMES[level]['zh']}",
+            en=f"{n} days from {first.day} {first:%b} with minima at most {signed(stretch.max())} °C "
+               f"(mean {signed(stretch.mean())} °C) → persistent cold {level}",
+            values={"first_day": first.date().isoformat(), "days": n, "highest_min_c": float(stretch.max()),
+                    "mean_min_c": round(float(stretch.mean()), 1),
+                    "normal_min_c": None if np.isnan(normal[row]) else float(normal[row])})
+
+    starts = local_day_starts(days_index, tmin.index, tz_by_code)
+    return to_assessments(hazard, levels, starts, timedelta(days=1), tmin.index, rules, now, evidence_at)
