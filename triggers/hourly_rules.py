@@ -52,7 +52,7 @@ def assess_frost(hourly: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.
     hazard = "frost"
     if hourly.empty:
         return []
-    on_ground = "ground_temp" in hourly and hourly["ground_temp"].notna().any()
+    on_ground = bool("ground_temp" in hourly and hourly["ground_temp"].notna().any())
     values = hourly_matrix(hourly, "ground_temp" if on_ground else "temp")
     times = pd.DatetimeIndex(values.columns)
     v, ahead = values.to_numpy(dtype=float), hours_ahead(times, now)[None, :]

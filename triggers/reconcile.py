@@ -15,13 +15,20 @@ from triggers.rules import ReconcilePolicy
 
 
 def reconcile(open_alerts: list[OpenAlert], assessments: list[Assessment], now: datetime,
-              policy: ReconcilePolicy, quiet_cycles_to_resolve: Callable[[str, str], int]) -> list[Decision]:
+              policy: ReconcilePolicy, quiet_cycles_to_resolve: Callable[[str, str], int],
+              stood_down: dict[tuple[str, str], str] | None = None) -> list[Decision]:
     """One decision per (region, hazard) that has an open alert or a new assessment.
 
     `quiet_cycles_to_resolve(region, hazard)`: how many quiet cycles in a row resolve an alert.
+    `stood_down`: (region, hazard) an admin stood down, with the reason: resolved at once.
     """
     by_key = {(a.region_code, a.hazard): a for a in open_alerts}
     decisions = []
+    for key, reason in (stood_down or {}).items():
+        alert = by_key.pop(key, None)
+        if alert is not None:
+            decisions.append(Decision("resolve", alert.region_code, alert.hazard, alert=alert,
+                                      quiet_cycles=alert.quiet_cycles, reason=reason))
     for assessment in assessments:
         alert = by_key.pop((assessment.region_code, assessment.hazard), None)
         decisions.append(firing(alert, assessment, policy))

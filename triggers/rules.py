@@ -211,9 +211,10 @@ class RuleSet(RegionalRules):
 class Rules:
     """Validated rules plus each region's effective thresholds."""
 
-    def __init__(self, ruleset: RuleSet, version: str):
+    def __init__(self, ruleset: RuleSet, version: str, content: dict | None = None):
         self.ruleset = ruleset
         self.version = version
+        self.content = content or {}  # the file as read, kept with the version it hashes to
         self._effective: dict[tuple[str, ...], RegionalRules] = {}
 
     @property
@@ -284,7 +285,7 @@ def parse_rules(data: object, known_codes: set[str] | None, source: str = "rules
         ruleset = RuleSet.model_validate(data)
     except ValidationError as error:
         raise InvalidConfig(describe(error, source)) from None
-    rules = Rules(ruleset, version=rules_version(data))
+    rules = Rules(ruleset, version=rules_version(data), content=data)
     problems = []
     for code, override in ruleset.overrides.items():
         problems += override_problems(rules, code, override, known_codes, source)

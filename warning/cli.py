@@ -294,3 +294,91 @@ def tokens_revoke(prefix):
     if not count:
         raise InvalidConfig([f"token: no active token with prefix {prefix}"])
     click.echo(f"revoked {count} token(s)")
+
+
+@main.group()
+def alerts():
+    """Raise or stand down an alert by hand (held until it expires or is cleared)."""
+
+
+def manual(action, region, hazard, level, reason, actor, hours):
+    from warning.manual_alerts import decide
+    rt = start_runtime()
+    with rt.sessions.begin() as session:
+        decision = decide(session, rt.config.region_codes, region_code=region, hazard=hazard, action=action,
+                          level=level, reason=reason, actor=actor, hours=hours)
+        click.echo(f"decision {decision.id}: {action} {region} {hazard} {level or ''} until "
+                   f"{decision.expires_at.isoformat()} (applies from the next cycle)")
+
+
+HAZARD_CHOICE = click.Choice(["cold_wave", "cold_wave_grade", "frost", "persistent_cold", "shelter", "official"])
+
+
+@alerts.command("raise")
+@click.option("--region", required=True, help="county code")
+@click.option("--hazard", required=True, type=HAZARD_CHOICE)
+@click.option("--level", required=True, type=click.Choice(["blue", "yellow", "orange", "red"]))
+@click.option("--reason", required=True)
+@click.option("--by", "actor", required=True)
+@click.option("--hours", default=48.0, show_default=True, help="how long the decision holds")
+@fail_on_config
+def alerts_raise(region, hazard, level, reason, actor, hours):
+    """Keep a county's alert at least at LEVEL, whatever the forecast says."""
+    manual("raise", region, hazard, level, reason, actor, hours)
+
+
+@alerts.command("stand-down")
+@click.option("--region", required=True, help="county code")
+@click.option("--hazard", required=True, type=HAZARD_CHOICE)
+@click.option("--reason", required=True)
+@click.option("--by", "actor", required=True)
+@click.option("--hours", default=24.0, show_default=True, help="how long the decision holds")
+@fail_on_config
+def alerts_stand_down(region, hazard, reason, actor, hours):
+    """Resolve a county's alert and keep it quiet, whatever the forecast says."""
+    manual("stand_down", region, hazard, None, reason, actor, hours)
+
+
+@alerts.command("clear")
+@click.argument("decision_id", type=int)
+@click.option("--by", "actor", required=True)
+@fail_on_config
+def alerts_clear(decision_id, actor):
+    """End a manual decision early; the forecast decides again from the next cycle."""
+    from warning.manual_alerts import clear
+    rt = start_runtime()
+    with rt.sessions.begin() as session:
+        clear(session, decision_id, actor)
+    click.echo(f"decision {decision_id} cleared")
+
+
+@main.group()
+def rules():
+    """The threshold rules in force and their history."""
+
+
+@rules.command("set")
+@click.argument("rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "actor", required=True)
+@click.option("--reason", required=True)
+@fail_on_config
+def rules_set(rules_file, actor, reason):
+    """Validate RULES_FILE, record it as a new version (who, why) and put it in force."""
+    from warning.rule_versions import install_rules
+    rt = start_runtime()
+    with rt.sessions.begin() as session:
+        installed = install_rules(session, rt.config, rules_file, actor, reason)
+    click.echo(f"rules {installed.version} in force from the next cycle")
+
+
+@rules.command("history")
+@fail_on_config
+def rules_history():
+    """Every recorded rule version: when, who, why."""
+    from sqlalchemy import select
+    from warning.models import RuleVersion
+
+    def render(session):
+        rows = session.scalars(select(RuleVersion).order_by(RuleVersion.id))
+        return "".join(f"{r.created_at.isoformat()}  {r.version}  {r.actor}: {r.reason}\n" for r in rows)
+    echo_from_database(render)

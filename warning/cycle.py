@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from triggers.engine import assess_weather
+from triggers.manual import apply_manual
 from triggers.model import Decision, OpenAlert
 from triggers.playbook import PlannedTask, applicable, plan_tasks
 from triggers.pricelink import assess_price_linkage, subsidy_amounts
@@ -31,7 +32,9 @@ from warning.feeds.formats import shape_of
 from warning.feeds.freshness import update_freshness
 from warning.feeds.replay import ReplaySource
 from warning.feeds.warnings import active_warnings
+from warning.manual_alerts import active_decisions
 from warning.models import Alert, CycleRun, FeedRun, ManualCpi, Subsidy, Task, utcnow
+from warning.rule_versions import record_version
 from warning.runtime import Runtime
 from warning.subscriptions import sync_config_subscriptions
 
@@ -104,6 +107,7 @@ def last_good(session: Session, key: str) -> FeedRun | None:
 
 def run_cycle(rt: Runtime, source: Source, deliver: bool = True) -> dict:
     """Run one cycle; returns the summary (also stored on the cycle_runs row)."""
+    rt.refresh_rules()
     cycle_id, watch, as_of = str(uuid.uuid4()), Stopwatch(), source.now
     with rt.sessions.begin() as session:
         session.add(CycleRun(id=cycle_id, started_at=utcnow(), as_of=as_of, scenario=source.name,
@@ -141,11 +145,14 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         prices = assess_price_linkage(cpi, config.regions, thresholds, as_of) if not cpi.empty else pd.DataFrame()
     with rt.sessions.begin() as session:
         sync_config_subscriptions(session, config.subscriptions)
+        record_version(session, config.rules, config.rules.content, "rules.yaml", "in force at this cycle")
         record_feed_runs(session, cycle_id, inputs.pulled)
         with watch.stage("reconcile"):
             open_alerts = load_open_alerts(session)
+            assessments, stood_down = apply_manual(assessments, active_decisions(session), as_of, config.rules.version)
             decisions = reconcile(list(open_alerts.values()), assessments, as_of, config.rules.reconcile,
-                                  lambda region, hazard: int(thresholds.at[region, f"{hazard}.resolve_after_quiet_cycles"]))
+                                  lambda region, hazard: int(thresholds.at[region, f"{hazard}.resolve_after_quiet_cycles"]),
+                                  stood_down)
         with watch.stage("persist"):
             outbox = Outbox(session, cycle_id, utcnow(), rt.settings.delivery.retry_schedule_s[0])
             writer = CycleWriter(session, rt, outbox, as_of, watch)

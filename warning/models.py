@@ -277,3 +277,32 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class ManualAlertDecision(Base):
+    """An admin's raise or stand-down of one (region, hazard), held until it expires or is cleared."""
+
+    __tablename__ = "manual_decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    hazard: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))  # raise, stand_down
+    level: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+    cleared_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class RuleVersion(Base):
+    """Every rule set that has been in force: its content, who brought it, when and why."""
+
+    __tablename__ = "rule_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), index=True)
+    content: Mapped[dict]
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

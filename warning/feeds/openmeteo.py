@@ -16,7 +16,7 @@ from warning.feeds import FeedRejected
 
 VARIABLES = {"temperature_2m": "temp", "apparent_temperature": "apparent_temp",
              "wind_speed_10m": "wind_speed", "wind_gusts_10m": "wind_gusts",
-             "precipitation": "precipitation", "snowfall": "snowfall"}
+             "precipitation": "precipitation", "snowfall": "snowfall", "soil_temperature_0cm": "ground_temp"}
 REQUIRED = ("temperature_2m", "wind_speed_10m")
 CONVERSIONS = {
     "°C": lambda x: x, "°F": lambda x: (x - 32) * 5 / 9,
@@ -25,8 +25,8 @@ CONVERSIONS = {
 }
 UNIT_KIND = {"temperature_2m": ("°C", "°F"), "apparent_temperature": ("°C", "°F"),
              "wind_speed_10m": ("km/h", "m/s", "mp/h", "kn"), "wind_gusts_10m": ("km/h", "m/s", "mp/h", "kn"),
-             "precipitation": ("mm", "inch"), "snowfall": ("cm", "inch")}
-PLAUSIBLE = {"temp": (-80, 60), "apparent_temp": (-100, 70), "wind_speed": (0, 120),
+             "precipitation": ("mm", "inch"), "snowfall": ("cm", "inch"), "soil_temperature_0cm": ("°C", "°F")}
+PLAUSIBLE = {"temp": (-80, 60), "ground_temp": (-90, 80), "apparent_temp": (-100, 70), "wind_speed": (0, 120),
              "wind_gusts": (0, 150), "precipitation": (0, 500), "snowfall": (0, 500)}
 HOURLY_PARAMETER = ",".join(VARIABLES)
 

@@ -1,0 +1,86 @@
+"""Manual decisions and rule versions through the cycle, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from triggers.validation import InvalidConfig
+from warning.cycle import run_cycle
+from warning.manual_alerts import clear, decide
+from warning.models import Alert, AuditEntry, RuleVersion, Task
+from warning.rule_versions import install_rules
+from warning.sources import open_source
+
+COUNTY = "220802"  # 洮北区, orange in the demo
+
+
+def cold_wave_alert(rt, code=COUNTY):
+    with rt.sessions() as session:
+        return session.scalars(select(Alert).where(Alert.region_code == code, Alert.hazard == "cold_wave")
+                               .order_by(Alert.id.desc())).first()
+
+
+def test_stand_down_holds_until_cleared_then_the_forecast_decides_again(make_runtime):
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    with rt.sessions.begin() as session:
+        decision = decide(session, rt.config.region_codes, region_code=COUNTY, hazard="cold_wave", action="stand_down",
+                          level=None, reason="duplicate of the city's own warning", actor="admin-li", hours=24)
+        decision_id = decision.id
+    summary = run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    alert = cold_wave_alert(rt)
+    assert summary["alerts"]["resolved"] == 1 and alert.status == "resolved"
+    assert alert.resolve_reason == "stood down by admin-li: duplicate of the city's own warning"
+    with rt.sessions() as session:
+        statuses = set(session.scalars(select(Task.status).where(Task.alert_id == alert.id)))
+    assert "open" not in statuses
+    assert run_cycle(rt, open_source(rt, "demo"), deliver=False)["alerts"]["issued"] == 0  # still held
+
+    with rt.sessions.begin() as session:
+        clear(session, decision_id, "admin-li")
+    again = run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    assert again["alerts"]["issued"] == 1 and cold_wave_alert(rt).episode == 2
+    with rt.sessions() as session:
+        actions = [a.action for a in session.scalars(select(AuditEntry).where(AuditEntry.action.like("alert.%")))]
+    assert actions == ["alert.stand_down", "alert.stand_down.clear"]
+
+
+def test_a_raise_is_validated(make_runtime):
+    rt = make_runtime()
+    with pytest.raises(InvalidConfig) as caught:
+        with rt.sessions.begin() as session:
+            decide(session, rt.config.region_codes, region_code="999999", hazard="heat", action="raise",
+                   level="purple", reason="", actor="", hours=0)
+    assert len(caught.value.problems) == 5
+
+
+def test_rule_changes_are_versioned_with_who_and_why_and_taken_up_by_the_next_cycle(make_runtime, config_dir, tmp_path):
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    assert cold_wave_alert(rt).level == "orange"
+    stricter = tmp_path / "rules.yaml"
+    stricter.write_text((config_dir / "rules.yaml").read_text(encoding="utf-8").replace(
+        "orange: {drop_c: 12,", "orange: {drop_c: 14,"), encoding="utf-8")
+    with rt.sessions.begin() as session:
+        installed = install_rules(session, rt.config, stricter, "admin-li", "provincial notice No. 7")
+    second = run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    alert = cold_wave_alert(rt)
+    assert (alert.level, alert.rule_version) == ("yellow", installed.version)  # a 13 degC drop is no longer orange
+    assert second["alerts"]["updated"] >= 11
+    with rt.sessions() as session:
+        history = [(v.version, v.actor, v.reason) for v in session.scalars(select(RuleVersion).order_by(RuleVersion.id))]
+    assert [h[1:] for h in history] == [("rules.yaml", "in force at this cycle"), ("admin-li", "provincial notice No. 7")]
+    assert history[0][0] != installed.version == history[1][0]
+
+
+def test_a_broken_rules_file_is_refused_and_the_rules_in_force_stay(make_runtime, config_dir, tmp_path):
+    rt = make_runtime()
+    broken = tmp_path / "rules.yaml"
+    broken.write_text((config_dir / "rules.yaml").read_text(encoding="utf-8").replace("drop_c: 12,", "drop_c: -12,"))
+    with pytest.raises(InvalidConfig, match="cold_wave.orange.drop_c"):
+        with rt.sessions.begin() as session:
+            install_rules(session, rt.config, broken, "admin-li", "typo")
+    (config_dir / "rules.yaml").write_text(broken.read_text())  # edited in place by hand, badly
+    summary = run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    assert summary["alerts"]["by_hazard"]["cold_wave"]["orange"] == 11  # the valid rules stayed in force

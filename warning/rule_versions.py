@@ -1,0 +1,42 @@
+"""The rule set in force, versioned: who brought each version, when and why."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from triggers.rules import Rules, parse_rules
+from triggers.validation import InvalidConfig
+from warning.accounts import audit
+from warning.config import AppConfig, read_yaml
+from warning.models import RuleVersion, utcnow
+
+
+def record_version(session: Session, rules: Rules, content: dict, actor: str, reason: str) -> bool:
+    """Store the rule set if it differs from the latest recorded one; True when a new version was stored."""
+    latest = session.scalars(select(RuleVersion).order_by(RuleVersion.id.desc()).limit(1)).first()
+    if latest is not None and latest.version == rules.version:
+        return False
+    session.add(RuleVersion(version=rules.version, content=content, actor=actor, reason=reason, created_at=utcnow()))
+    audit(session, actor, "rules.version", "rules", {"version": latest.version} if latest else None,
+          {"version": rules.version}, reason=reason)
+    return True
+
+
+def install_rules(session: Session, config: AppConfig, source: Path, actor: str, reason: str) -> Rules:
+    """Validate a new rules file, record it as a version with who and why, and put it in place."""
+    if not actor.strip() or not reason.strip():
+        raise InvalidConfig(["who and why are both required"])
+    content = read_yaml(source)
+    rules = parse_rules(content, config.area_codes, str(source))
+    target = config.settings.config_dir / "rules.yaml"
+    record_version(session, rules, content, actor.strip(), reason.strip())
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".rules-", suffix=".yaml")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(source.read_text(encoding="utf-8"))
+    os.replace(temporary, target)  # atomic: a reader sees the old file or the new one, never half
+    return rules
