@@ -53,7 +53,7 @@ def test_manual_cpi_is_audited_and_wins_over_the_feed(make_runtime):
     run_cycle(rt, open_source(rt, "demo"), deliver=False)
     with rt.sessions() as session:
         nanguan = session.scalars(select(Subsidy).where(Subsidy.region_code == "220102")).one()
-        entry = session.scalars(select(AuditEntry)).one()
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "cpi.set")).one()
     assert (nanguan.started, nanguan.index_area, nanguan.food_cpi_yoy) == (True, "220100", 6.1)
     assert (entry.actor, entry.action, entry.target, entry.before) == ("admin-li", "cpi.set", "cpi/220100/2025-12", None)
     assert entry.after["food_cpi_yoy"] == 6.1 and "survey office" in entry.reason

@@ -83,3 +83,11 @@ def test_floor_and_finer_rounding_are_local_choices():
     row = amounts(6.1, 533, 300, ruleset)
     assert row.per_person_urban == 32.51  # 533 x 6.1 % = 32.513
     assert row.per_person_rural == 30.0   # 18.30 lifted to the floor
+
+
+def test_the_mechanism_stops_the_month_no_condition_holds():
+    table = cpi(("000000", "2025-11", 3.6, 1.0, "2025-12-10"), ("000000", "2025-12", 3.4, 5.9, "2026-01-09"))
+    december = assess_price_linkage(table, REGIONS, rules().thresholds(REGIONS), at("2025-12-20T00:00:00"))
+    january = assess_price_linkage(table, REGIONS, rules().thresholds(REGIONS), NOW)
+    assert december.set_index("region_code").loc["110101", ["month", "started"]].tolist() == ["2025-11", True]
+    assert january.set_index("region_code").loc["110101", ["month", "started"]].tolist() == ["2025-12", False]
