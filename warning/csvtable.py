@@ -74,13 +74,22 @@ def text(value: str) -> str:
     return value
 
 
+def decode(content: bytes, source: str) -> str:
+    """UTF-8 (with or without BOM), else GB18030: what Excel on a Chinese system saves as CSV."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("gb18030")
+    except UnicodeDecodeError as error:
+        raise InvalidConfig([f"{source}: neither UTF-8 nor GB18030 text ({error.reason} at byte {error.start})"]) from None
+
+
 def read_table(content: str | bytes, source: str, columns: list[Column]) -> list[dict]:
     """All rows, typed; or InvalidConfig listing every bad row (nothing is half-read)."""
     if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise InvalidConfig([f"{source}: not UTF-8 text ({error.reason} at byte {error.start})"])
+        content = decode(content, source)
     reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c.name for c in columns if c.required and c.name not in header]

@@ -121,9 +121,9 @@ def run_cycle(rt: Runtime, source: Source, deliver: bool = True) -> dict:
     return summary
 
 
-def daily_frame(inputs: Inputs, tz_by_code: pd.Series) -> pd.DataFrame:
-    parts = [daily_weather(inputs.frames("hourly"), tz_by_code) if not inputs.frames("hourly").empty else None,
-             inputs.frames("daily")]
+def daily_frame(hourly: pd.DataFrame, daily_only: pd.DataFrame, tz_by_code: pd.Series) -> pd.DataFrame:
+    """Local-day values from hourly providers, beside those of providers that only give days."""
+    parts = [daily_weather(hourly, tz_by_code) if not hourly.empty else None, daily_only]
     parts = [p for p in parts if p is not None and not p.empty]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -139,9 +139,9 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
     with watch.stage("assess"):
         thresholds = config.rules.thresholds(config.regions)
         tz_by_code = config.regions.set_index("code")["timezone"]
-        daily = daily_frame(inputs, tz_by_code)
-        assessments = assess_weather(daily, inputs.frames("hourly"), warnings, thresholds, tz_by_code,
-                                     config.rules, as_of)
+        hourly = inputs.frames("hourly")
+        daily = daily_frame(hourly, inputs.frames("daily"), tz_by_code)
+        assessments = assess_weather(daily, hourly, warnings, thresholds, tz_by_code, config.rules, as_of)
         prices = assess_price_linkage(cpi, config.regions, thresholds, as_of) if not cpi.empty else pd.DataFrame()
     with rt.sessions.begin() as session:
         sync_config_subscriptions(session, config.subscriptions)

@@ -79,3 +79,12 @@ def test_shelters_replace_per_county(make_runtime):
     with rt.sessions() as session:
         assert sorted((s.region_code, s.name) for s in session.scalars(select(Shelter))) == [
             ("220102", "D"), ("220202", "C")]
+
+
+def test_a_gbk_file_from_excel_is_read(make_runtime):
+    rt = make_runtime()
+    content = "region_code,name,address,capacity\n220102,南关区救助站,人民大街 1 号,30\n".encode("gbk")
+    with rt.sessions.begin() as session:
+        import_shelters(session, content, "gbk.csv", rt.config.region_codes)
+    with rt.sessions() as session:
+        assert [s.name for s in session.scalars(select(Shelter))] == ["南关区救助站"]

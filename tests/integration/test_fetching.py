@@ -70,7 +70,6 @@ def test_a_refused_connection_is_reported():
 
 @pytest.fixture
 def regions():
-    import pandas as pd
     from warning.config import load_regions
     from warning.settings import SHIPPED_CONFIG_DIR
     frame = load_regions(SHIPPED_CONFIG_DIR / "regions" / "regions.csv")
