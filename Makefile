@@ -4,13 +4,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install postgres bench clean
+.PHONY: run test install postgres browser bench clean
 
 run: install
 	$(BIN)/coldwarn db upgrade
 	$(BIN)/coldwarn serve --scenario demo
 
-test: install postgres
+test: install postgres browser
 	$(BIN)/python -m pytest
 
 install: $(STAMP)
@@ -29,6 +29,13 @@ postgres:
 	  { command -v pg_ctlcluster >/dev/null && ls /etc/postgresql >/dev/null 2>&1 && \
 	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; } || \
 	  echo "PostgreSQL is not running on 127.0.0.1:5432: its tests will be skipped"
+
+# The printable task sheet is checked in headless Chromium with a CJK font (Debian packages).
+browser:
+	@if command -v chromium >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else echo "chromium or fonts-noto-cjk missing (apt-get install chromium fonts-noto-cjk): browser tests will be skipped"; fi
 
 bench: install
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -52,6 +52,7 @@ class TaskTemplate(StrictModel):
     instructions: Text
     people: list[Literal[CASELOAD_COUNTS]] = []  # type: ignore[valid-type]
     shelters: bool = False
+    repeat_every_h: int | None = Field(default=None, ge=6, le=168)  # again while the alert lasts
 
     @model_validator(mode="after")
     def level_fits_hazards(self):
@@ -88,6 +89,7 @@ class PlannedTask:
     role: dict
     title: dict
     instructions: dict
+    instance: int = 1
 
 
 def parse_playbook(data: object, source: str = "playbooks.yaml") -> Playbook:
@@ -142,9 +144,34 @@ def plan_tasks(playbook: Playbook, *, hazard: str, level: str, stage: str, onset
             continue
         anchor = onset if template.due.relative_to == "onset" else now
         due = max(anchor + timedelta(hours=template.due.offset_h), now)
-        q = quantities(template, caseload, shelters, subsidy)
-        planned.append(PlannedTask(
-            type=template.type, rule=f"{hazard}/{template.level_for(hazard)}+/{stage}", due_at=due,
-            quantities=q, role=template.role.model_dump(), title=render(template.title, q),
-            instructions=render(template.instructions, q)))
+        planned.append(instance_of(template, hazard, stage, due, caseload, shelters, subsidy))
+    return planned
+
+
+def instance_of(template: TaskTemplate, hazard: str, stage: str, due: datetime, caseload, shelters, subsidy,
+                number: int = 1) -> PlannedTask:
+    q = quantities(template, caseload, shelters, subsidy)
+    return PlannedTask(type=template.type, rule=f"{hazard}/{template.level_for(hazard)}+/{stage}", due_at=due,
+                       quantities=q, role=template.role.model_dump(), title=render(template.title, q),
+                       instructions=render(template.instructions, q), instance=number)
+
+
+def plan_repeats(playbook: Playbook, *, hazard: str, level: str, stage: str, ends: datetime, now: datetime,
+                 latest: dict[str, tuple[datetime, int]], caseload: dict | None,
+                 shelters: list[dict]) -> list[PlannedTask]:
+    """The next instance of each repeating task, once the newest one's due time has passed and while
+    the hazard lasts. It is due at the next period boundary still ahead, so a late cycle (or one
+    after an outage) adds one instance, never a catch-up burst, and never one already overdue.
+
+    `latest`: task type -> (due time, instance number) of its newest instance on this alert.
+    """
+    planned = []
+    for template in applicable(playbook, hazard, level, stage):
+        if template.repeat_every_h is None or template.type not in latest:
+            continue
+        last_due, number = latest[template.type]
+        if last_due < now < ends:
+            period = timedelta(hours=template.repeat_every_h)
+            due = last_due + period * ((now - last_due) // period + 1)
+            planned.append(instance_of(template, hazard, stage, due, caseload, shelters, None, number + 1))
     return planned

@@ -20,12 +20,14 @@ SHELTER_COLUMNS = [Column("region_code", region_code), Column("name", text), Col
                    Column("capacity", count)]
 
 
-def check_regions(rows: list[dict], source: str, known_codes: set[str], unique: bool) -> None:
+def check_regions(rows: list[dict], source: str, known_codes: set[str], unique: bool, in_scope=None) -> None:
     problems, seen = [], set()
     for line, row in enumerate(rows, start=2):
         code = row["region_code"]
         if code not in known_codes:
             problems.append(f"{source}, row {line}, column region_code: unknown region code {code}")
+        elif in_scope is not None and not in_scope(code):
+            problems.append(f"{source}, row {line}, column region_code: {code} is outside your area")
         if unique and code in seen:
             problems.append(f"{source}, row {line}, column region_code: {code} appears more than once")
         seen.add(code)
@@ -33,32 +35,38 @@ def check_regions(rows: list[dict], source: str, known_codes: set[str], unique: 
         raise InvalidConfig(problems)
 
 
-def import_caseload(session: Session, content: bytes | str, source: str, known_codes: set[str]) -> int:
-    """Replace the caseload of every county in the file; nothing changes if any row is bad."""
+def import_caseload(session: Session, content: bytes | str, source: str, known_codes: set[str],
+                    in_scope=None) -> int:
+    """Replace the caseload of every county in the file; nothing changes if any row is bad.
+
+    `in_scope(code)`: whether the importing user may change that county (None: anyone may)."""
     rows = read_table(content, source, CASELOAD_COLUMNS)
-    check_regions(rows, source, known_codes, unique=True)
+    check_regions(rows, source, known_codes, unique=True, in_scope=in_scope)
     now = utcnow()
     session.execute(delete(Caseload).where(Caseload.region_code.in_([r["region_code"] for r in rows])))
     session.add_all(Caseload(**row, source=source[-500:], updated_at=now) for row in rows)
     return len(rows)
 
 
-def import_shelters(session: Session, content: bytes | str, source: str, known_codes: set[str]) -> int:
+def import_shelters(session: Session, content: bytes | str, source: str, known_codes: set[str],
+                    in_scope=None) -> int:
     """Replace the shelter list of every county named in the file; all rows or none."""
     rows = read_table(content, source, SHELTER_COLUMNS)
-    check_regions(rows, source, known_codes, unique=False)
+    check_regions(rows, source, known_codes, unique=False, in_scope=in_scope)
     session.execute(delete(Shelter).where(Shelter.region_code.in_({r["region_code"] for r in rows})))
     session.add_all(Shelter(**row) for row in rows)
     return len(rows)
 
 
-def export_caseload(session: Session) -> str:
+def export_caseload(session: Session, visible=None) -> str:
+    """The stored caseload as CSV, the same columns import takes (`visible(code)`: rows to include)."""
     names = [c.name for c in CASELOAD_COLUMNS]
     out = io.StringIO()
     writer = csv.DictWriter(out, names, lineterminator="\n")
     writer.writeheader()
     for record in session.scalars(select(Caseload).order_by(Caseload.region_code)):
-        writer.writerow({n: getattr(record, n) for n in names})
+        if visible is None or visible(record.region_code):
+            writer.writerow({n: getattr(record, n) for n in names})
     return out.getvalue()
 
 

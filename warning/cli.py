@@ -382,3 +382,77 @@ def rules_history():
         rows = session.scalars(select(RuleVersion).order_by(RuleVersion.id))
         return "".join(f"{r.created_at.isoformat()}  {r.version}  {r.actor}: {r.reason}\n" for r in rows)
     echo_from_database(render)
+
+
+@main.group()
+def tasks():
+    """County task lists: list, change status, print the sheet, see progress."""
+
+
+@tasks.command("list")
+@click.option("--region", required=True, help="county code")
+@fail_on_config
+def tasks_list(region):
+    """Print a county's tasks: id, status, due (local time), title."""
+    from sqlalchemy import select
+    from warning.models import Task
+    from warning.render import local
+    from zoneinfo import ZoneInfo
+    zone = ZoneInfo(start_runtime().settings.feeds.timezone)
+
+    def render(session):
+        rows = session.scalars(select(Task).where(Task.region_code == region).order_by(Task.due_at, Task.id))
+        return "".join(f"{t.id}\t{t.status}\t{local(t.due_at, zone)}\t{t.title['zh']}\n" for t in rows)
+    echo_from_database(render)
+
+
+@tasks.command("set")
+@click.argument("task_id", type=int)
+@click.argument("status", type=click.Choice(["acknowledged", "in_progress", "done", "not_needed"]))
+@click.option("--note", help="required for not_needed")
+@click.option("--by", "actor", required=True)
+@fail_on_config
+def tasks_set(task_id, status, note, actor):
+    """Move a task on: acknowledged, in_progress, done, or not_needed (with --note)."""
+    from warning.events import Outbox
+    from warning.models import utcnow
+    from warning.tasks import set_status
+    rt = start_runtime()
+    with rt.sessions.begin() as session:
+        outbox = Outbox(session, None, utcnow(), rt.settings.delivery.retry_schedule_s[0])
+        set_status(session, rt.config, outbox, task_id, status, note, actor)
+    click.echo(f"task {task_id}: {status}")
+
+
+@tasks.command("sheet")
+@click.option("--region", required=True, help="county code")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="html", show_default=True)
+@fail_on_config
+def tasks_sheet(region, lang, fmt):
+    """Print a county's task sheet (HTML prints on A4)."""
+    from warning.models import utcnow
+    from warning.render import render_html, render_markdown, sheet_model
+    rt = start_runtime()
+    if region not in rt.config.region_codes:
+        raise InvalidConfig([f"region: unknown county {region}"])
+    with rt.sessions() as session:
+        model = sheet_model(session, rt.config, region, utcnow(), lang)
+    output = {"html": render_html, "md": render_markdown}.get(fmt)
+    click.echo(output(model) if output else json.dumps({k: v for k, v in model.items() if k != "labels"},
+                                                      ensure_ascii=False, indent=1))
+
+
+@tasks.command("progress")
+@click.option("--by", "by", type=click.Choice(["province", "prefecture"]), default="province", show_default=True)
+@fail_on_config
+def tasks_progress(by):
+    """Task progress per province or prefecture: done, open, overdue."""
+    from warning.models import utcnow
+    from warning.tasks import progress
+    rt = start_runtime()
+    with rt.sessions() as session:
+        for row in progress(session, rt.config, by, utcnow()):
+            share = "—" if row["done_share"] is None else f"{row['done_share']:.0%}"
+            click.echo(f"{row['code']} {row['name']}: {row['tasks']} tasks, {row['done']} done ({share}), "
+                       f"{row['overdue']} overdue")

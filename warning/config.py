@@ -18,7 +18,7 @@ from warning.csvtable import Column, number, read_table, region_code, text
 from warning.settings import Settings
 
 COUNTY_EVENTS = ("alert.issued", "alert.updated", "alert.resolved", "tasklist.issued", "task.updated",
-                 "subsidy.issued")
+                 "task.overdue", "subsidy.issued")
 ADMIN_EVENTS = ("feed.stale", "feed.recovered")  # only to subscriptions that ask for them
 EVENT_TYPES = COUNTY_EVENTS + ADMIN_EVENTS
 

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from triggers.engine import assess_weather
 from triggers.manual import apply_manual
 from triggers.model import Decision, OpenAlert
-from triggers.playbook import PlannedTask, applicable, plan_tasks
+from triggers.playbook import PlannedTask, applicable, plan_repeats, plan_tasks
+from triggers.tasks import ACTIVE
 from triggers.pricelink import assess_price_linkage, subsidy_amounts
 from triggers.reconcile import reconcile
 from triggers.weather import daily_weather
@@ -37,9 +38,9 @@ from warning.models import Alert, CycleRun, FeedRun, ManualCpi, Subsidy, Task, u
 from warning.rule_versions import record_version
 from warning.runtime import Runtime
 from warning.subscriptions import sync_config_subscriptions
+from warning.tasks import remind_overdue
 
 log = logging.getLogger(__name__)
-ACTIVE_TASK_STATES = ("open", "acknowledged", "in_progress")
 
 
 @dataclass
@@ -159,6 +160,7 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
             alert_counts = writer.apply_decisions(decisions, open_alerts)
             subsidies = writer.apply_price_decisions(prices, thresholds)
             freshness = update_freshness(session, inputs.data_times(), utcnow(), rt.settings.feeds.freshness, outbox)
+            reminders = remind_overdue(session, config, outbox, as_of)
     deliveries = Counter(delivered=0, failed=0, parked=0)
     if deliver:
         with watch.stage("deliver"):
@@ -170,7 +172,8 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         "feeds": {"ok": len(inputs.pulled) - len(failures), "rejected": [p.error for p in failures],
                   "fallbacks": sum(p.fallback_from is not None for p in failures), "freshness": freshness},
         "official_warnings": len(warnings),
-        "alerts": alert_counts, "tasks_created": writer.tasks_created, "subsidies": subsidies,
+        "alerts": alert_counts, "tasks_created": writer.tasks_created, "overdue_reminders": reminders,
+        "subsidies": subsidies,
         "messages_enqueued": outbox.enqueued, "deliveries": dict(deliveries),
         "timings_ms": watch.timings_ms,
     }
@@ -258,9 +261,22 @@ class CycleWriter:
         self.outbox.add("alert.updated", alert.region_code,
                         alert_data(alert, self.regions[alert.region_code], previous, decision.reason))
         self._plan(alert)
+        self._repeat(alert)
 
     def _keep(self, decision: Decision, alert: Alert) -> None:
         self._fill(alert, decision)  # fresher numbers, same state: stored, not sent
+        self._repeat(alert)
+
+    def _repeat(self, alert: Alert) -> None:
+        """Repeating tasks (daily visits, nightly patrols) get their next instance when it is due."""
+        newest = {}
+        for task in self.session.scalars(select(Task).where(Task.alert_id == alert.id).order_by(Task.instance)):
+            newest[task.type] = (task.due_at, task.instance)
+        planned = plan_repeats(self.rt.config.playbook, hazard=alert.hazard, level=alert.level, stage=alert.stage,
+                               ends=alert.ends, now=self.as_of, latest=newest,
+                               caseload=self.caseloads.get(alert.region_code),
+                               shelters=self.shelters.get(alert.region_code, []))
+        self._add_tasks(planned, alert.region_code, alert=alert)
 
     def _quiet(self, decision: Decision, alert: Alert) -> None:
         alert.quiet_cycles = decision.quiet_cycles
@@ -268,7 +284,8 @@ class CycleWriter:
     def _resolve(self, decision: Decision, alert: Alert) -> None:
         alert.status, alert.resolved_at, alert.resolve_reason = "resolved", self.as_of, decision.reason
         alert.quiet_cycles, alert.updated_at = decision.quiet_cycles, self.as_of
-        for task in self.session.scalars(select(Task).where(Task.alert_id == alert.id, Task.status == "open")):
+        unstarted = ("open", "acknowledged")  # in progress or done: kept, the work is real
+        for task in self.session.scalars(select(Task).where(Task.alert_id == alert.id, Task.status.in_(unstarted))):
             heir = self._alert_still_needing(task)
             if heir is not None:  # another of the county's alerts still calls for it: it moves there
                 task.alert_id, task.updated_at = heir.id, self.as_of
@@ -293,7 +310,7 @@ class CycleWriter:
     def _plan(self, alert: Alert) -> None:
         on_this = select(Task.type).where(Task.alert_id == alert.id)
         open_elsewhere = select(Task.type).where(Task.region_code == alert.region_code, Task.alert_id.is_not(None),
-                                                 Task.status.in_(ACTIVE_TASK_STATES))
+                                                 Task.status.in_(ACTIVE))
         existing = frozenset(self.session.scalars(on_this)) | frozenset(self.session.scalars(open_elsewhere))
         with self.watch.stage("plan"):
             planned = plan_tasks(self.rt.config.playbook, hazard=alert.hazard, level=alert.level,
@@ -309,7 +326,7 @@ class CycleWriter:
         tasks = [Task(region_code=region_code, alert_id=alert.id if alert else None,
                       subsidy_id=subsidy.id if subsidy else None, type=p.type, rule=p.rule,
                       status="open", due_at=p.due_at, quantities=p.quantities, role=p.role,
-                      title=p.title, instructions=p.instructions, created_at=self.as_of,
+                      title=p.title, instructions=p.instructions, instance=p.instance, created_at=self.as_of,
                       updated_at=self.as_of) for p in planned]
         self.session.add_all(tasks)
         self.session.flush()

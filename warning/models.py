@@ -163,8 +163,12 @@ class Task(Base):
     title: Mapped[dict]
     instructions: Mapped[dict]
     note: Mapped[str | None] = mapped_column(Text)
+    instance: Mapped[int] = mapped_column(default=1)  # repeated tasks (daily visits) count up
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    completed_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # when the overdue reminder went out (once)
 
 
 class Subscription(Base):

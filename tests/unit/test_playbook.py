@@ -84,3 +84,20 @@ def test_unknown_placeholder_and_level_are_refused():
     assert any(p.startswith("playbooks.yaml: tasks.0.title.zh: Value error, unknown placeholder(s) ['money']")
                for p in caught.value.problems)
     assert any("tasks.1" in p and "min_level for cold_wave must be one of" in p for p in caught.value.problems)
+
+
+def repeats(latest_due, now, ends=ONSET + timedelta(days=2)):
+    from triggers.playbook import plan_repeats
+    return {t.type: t for t in plan_repeats(shipped(), hazard="cold_wave", level="orange", stage="act", ends=ends,
+                                            now=now, latest={"visit_vulnerable": (latest_due, 1)}, caseload=CASELOAD,
+                                            shelters=SHELTERS)}
+
+
+def test_a_repeating_task_comes_back_each_period_never_in_a_burst():
+    first_due = ONSET - timedelta(hours=24)
+    assert repeats(first_due, first_due) == {}                             # not before the last one is due
+    nxt = repeats(first_due, first_due + timedelta(hours=1))["visit_vulnerable"]
+    assert (nxt.instance, nxt.due_at) == (2, first_due + timedelta(hours=24))
+    late = repeats(first_due, first_due + timedelta(hours=60))["visit_vulnerable"]
+    assert late.due_at == first_due + timedelta(hours=72)                  # after an outage: the next boundary
+    assert repeats(first_due, ONSET + timedelta(days=3)) == {}            # the hazard is over

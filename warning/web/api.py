@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from triggers.validation import InvalidConfig
-from warning.accounts import can_change, can_see, user_for_token
+from triggers.tasks import is_overdue
+from warning.accounts import audit, can_change, can_see, user_for_token
+from warning.caseload import export_caseload, import_caseload, import_shelters
+from warning.events import Outbox, task_data
 from warning.manual_cpi import as_dict, set_manual_cpi
-from warning.models import FeedRun, ManualCpi
+from warning.models import FeedRun, ManualCpi, Task, utcnow
+from warning.render import render_html, render_markdown, sheet_model
+from warning.tasks import progress, set_status
 from warning.web.openapi import OPENAPI
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -124,3 +129,95 @@ def feed_runs():
                 "elapsed_ms": run.elapsed_ms, "rows": run.rows, "error": run.error, "fallback_from": run.fallback_from}
     with runtime().sessions() as session:
         return jsonify(paginated(session, select(FeedRun).order_by(FeedRun.id.desc()), render))
+
+
+def require_visible(region_code: str):
+    if region_code not in runtime().config.region_codes:
+        return problem(404, "Not Found", f"no region {region_code}")
+    if not can_see(g.user, region_code):
+        return problem(403, "Forbidden", f"{g.user.name} may not see region {region_code}")
+    return None
+
+
+@api.get("/regions/<code>/tasks")
+@authenticated
+def region_tasks(code: str):
+    refused = require_visible(code)
+    if refused:
+        return refused
+    query = select(Task).where(Task.region_code == code).order_by(Task.due_at, Task.id)
+    if request.args.get("status"):
+        query = query.where(Task.status.in_(request.args["status"].split(",")))
+    with runtime().sessions() as session:
+        return jsonify(paginated(session, query, lambda t: task_data(t) | {
+            "instance": t.instance, "note": t.note, "alert_id": t.alert_id, "subsidy_id": t.subsidy_id,
+            "updated_by": t.updated_by, "overdue": is_overdue(t.status, t.due_at, utcnow())}))
+
+
+@api.post("/tasks/<int:task_id>/status")
+@authenticated
+def task_status(task_id: int):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return problem(400, "Bad Request", "send a JSON object with status (and note)")
+    with runtime().sessions.begin() as session:
+        task = session.get(Task, task_id)
+        if task is None or not can_see(g.user, task.region_code):
+            return problem(404, "Not Found", f"no task {task_id}")
+        if not can_change(g.user, task.region_code):
+            return problem(403, "Forbidden", f"{g.user.name} may not change tasks of {task.region_code}")
+        outbox = Outbox(session, None, utcnow(), runtime().settings.delivery.retry_schedule_s[0])
+        task = set_status(session, runtime().config, outbox, task_id, str(body.get("status", "")),
+                          body.get("note"), g.user.name)
+        return jsonify(task_data(task) | {"note": task.note, "updated_by": task.updated_by})
+
+
+@api.get("/regions/<code>/sheet")
+@authenticated
+def region_sheet(code: str):
+    refused = require_visible(code)
+    if refused:
+        return refused
+    lang = request.args.get("lang", runtime().settings.web.language)
+    fmt = request.args.get("format", "json")
+    if lang not in ("zh", "en") or fmt not in ("json", "html", "md"):
+        raise InvalidConfig(["lang: zh or en; format: json, html or md"])
+    with runtime().sessions() as session:
+        model = sheet_model(session, runtime().config, code, utcnow(), lang)
+    if fmt == "html":
+        return Response(render_html(model), content_type="text/html; charset=utf-8")
+    if fmt == "md":
+        return Response(render_markdown(model), content_type="text/markdown; charset=utf-8")
+    return jsonify({k: v for k, v in model.items() if k != "labels"})
+
+
+@api.get("/progress")
+@authenticated
+def task_progress():
+    if g.user.role == "county":
+        return problem(403, "Forbidden", "progress covers many counties; county users see their own tasks")
+    within = g.user.region_code if g.user.role == "province" else None
+    with runtime().sessions() as session:
+        return jsonify({"items": progress(session, runtime().config, request.args.get("by", "province"), utcnow(), within)})
+
+
+@api.get("/caseload")
+@authenticated
+def caseload_csv():
+    with runtime().sessions() as session:
+        body = export_caseload(session, visible=lambda code: can_see(g.user, code))
+    return Response(body, content_type="text/csv; charset=utf-8")
+
+
+@api.post("/caseload")
+@api.post("/shelters")
+@authenticated
+def caseload_upload():
+    if g.user.role == "viewer":
+        return problem(403, "Forbidden", "viewers cannot change data")
+    importer = import_shelters if request.path.endswith("/shelters") else import_caseload
+    with runtime().sessions.begin() as session:
+        count = importer(session, request.get_data(), "upload.csv", runtime().config.region_codes,
+                         in_scope=lambda code: can_change(g.user, code))
+        audit(session, g.user.name, f"{request.path.rsplit('/', 1)[-1]}.import", "upload.csv", None, {"rows": count})
+    return jsonify({"imported": count}), 201

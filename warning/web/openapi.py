@@ -8,6 +8,7 @@ def errors(*codes: int) -> dict:
                      "content": {"application/problem+json": {"schema": PROBLEM}}} for c in codes}
 
 
+CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{6}$"}}
 PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}]
 
@@ -48,6 +49,52 @@ OPENAPI = {
                                         "released_on": {"type": "string", "format": "date"}, "reason": {"type": "string"}}}}}},
                      "responses": {"201": {"description": "stored", "content": {"application/json": {"schema": MANUAL_CPI}}},
                                    **errors(400, 401, 403, 422)}},
+        },
+        "/api/v1/regions/{code}/tasks": {
+            "get": {"summary": "A county's tasks (optionally ?status=open,acknowledged)",
+                    "parameters": [CODE, {"name": "status", "in": "query", "schema": {"type": "string"}}, *PAGING],
+                    "responses": {"200": {"description": "a page", "content": {"application/json": {
+                        "schema": page_of({"type": "object"})}}}, **errors(401, 403, 404, 422)}},
+        },
+        "/api/v1/tasks/{task_id}/status": {
+            "post": {"summary": "Move a task on: acknowledged, in_progress, done, not_needed (with a note)",
+                     "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["status"], "properties": {
+                             "status": {"type": "string", "enum": ["acknowledged", "in_progress", "done", "not_needed"]},
+                             "note": {"type": "string"}}}}}},
+                     "responses": {"200": {"description": "the task", "content": {"application/json": {
+                         "schema": {"type": "object"}}}}, **errors(400, 401, 403, 404, 422)}},
+        },
+        "/api/v1/regions/{code}/sheet": {
+            "get": {"summary": "A county's task sheet as JSON, printable A4 HTML or markdown",
+                    "parameters": [CODE, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "html", "md"]}},
+                                   {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}}],
+                    "responses": {"200": {"description": "the sheet", "content": {
+                        "application/json": {"schema": {"type": "object"}}, "text/html": {"schema": {"type": "string"}},
+                        "text/markdown": {"schema": {"type": "string"}}}}, **errors(401, 403, 404, 422)}},
+        },
+        "/api/v1/progress": {
+            "get": {"summary": "Task progress per province or prefecture",
+                    "parameters": [{"name": "by", "in": "query", "schema": {"type": "string", "enum": ["province", "prefecture"]}}],
+                    "responses": {"200": {"description": "rows", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}}}},
+                        **errors(401, 403, 422)}},
+        },
+        "/api/v1/caseload": {
+            "get": {"summary": "Caseload the caller may see, as CSV",
+                    "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                                  **errors(401)}},
+            "post": {"summary": "Import caseload CSV (all rows or none; only counties in the caller's area)",
+                     "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                     "responses": {"201": {"description": "imported", "content": {"application/json": {"schema": {
+                         "type": "object", "properties": {"imported": {"type": "integer"}}}}}}, **errors(401, 403, 422)}},
+        },
+        "/api/v1/shelters": {
+            "post": {"summary": "Import cold-shelter CSV (replaces the lists of the counties named)",
+                     "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                     "responses": {"201": {"description": "imported", "content": {"application/json": {"schema": {
+                         "type": "object", "properties": {"imported": {"type": "integer"}}}}}}, **errors(401, 403, 422)}},
         },
         "/api/v1/feed-runs": {
             "get": {"summary": "Feed pulls, newest first", "parameters": PAGING,

@@ -1,0 +1,82 @@
+"""The county task loop: status changes, overdue reminders, progress by province and prefecture."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from triggers.tasks import ACTIVE, IllegalTransition, check_transition
+from triggers.validation import InvalidConfig
+from warning.accounts import audit
+from warning.config import AppConfig
+from warning.events import Outbox, region_info, task_data
+from warning.models import Task, utcnow
+
+
+def regions_by_code(config: AppConfig) -> dict[str, dict]:
+    return config.regions.set_index("code", drop=False).to_dict("index")
+
+
+def set_status(session: Session, config: AppConfig, outbox: Outbox, task_id: int, status: str, note: str | None,
+               actor: str) -> Task:
+    """Move a task on (or refuse with the reason), record who did it, and tell subscribers."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise InvalidConfig([f"task {task_id}: no such task"])
+    try:
+        check_transition(task.status, status, note)
+    except IllegalTransition as error:
+        raise InvalidConfig([f"status: {error}"]) from None
+    before = {"status": task.status}
+    task.status, task.updated_at, task.updated_by = status, outbox.now, actor
+    if note and note.strip():
+        task.note = note.strip()
+    if status == "done":
+        task.completed_at = outbox.now
+    audit(session, actor, "task.status", f"task/{task.id}", before, {"status": status}, reason=task.note)
+    outbox.add("task.updated", task.region_code, task_event(task, regions_by_code(config)[task.region_code], actor))
+    return task
+
+
+def task_event(task: Task, region: dict, actor: str | None = None, overdue: bool = False) -> dict:
+    return {"schema_version": 1, "region": region_info(region), "alert_id": task.alert_id,
+            "subsidy_id": task.subsidy_id, "task": task_data(task) | {"instance": task.instance, "note": task.note},
+            "changed_by": actor, "overdue": overdue}
+
+
+def remind_overdue(session: Session, config: AppConfig, outbox: Outbox, now: datetime) -> int:
+    """One `task.overdue` message per task that passed its due time unfinished (not one per run)."""
+    overdue = session.scalars(select(Task).where(Task.status.in_(ACTIVE), Task.due_at < now,
+                                                 Task.reminded_at.is_(None))).all()
+    regions = regions_by_code(config)
+    for task in overdue:
+        task.reminded_at = now
+        outbox.add("task.overdue", task.region_code, task_event(task, regions[task.region_code], overdue=True))
+    return len(overdue)
+
+
+def progress(session: Session, config: AppConfig, by: str, now: datetime, within: str | None = None) -> list[dict]:
+    """Task counts per province or prefecture (`by`), optionally within one province: status, overdue, share done."""
+    if by not in ("province", "prefecture"):
+        raise InvalidConfig(["by: province or prefecture"])
+    rows = session.execute(select(Task.region_code, Task.status, Task.due_at)).all()
+    if not rows:
+        return []
+    tasks = pd.DataFrame(rows, columns=["code", "status", "due_at"])
+    regions = config.regions.set_index("code")
+    tasks["area"] = tasks["code"].map(regions[f"{by}_code"])
+    tasks["area_name"] = tasks["code"].map(regions[f"{by}_name"])
+    if within:
+        tasks = tasks[tasks["code"].str.startswith(within[:2])]
+    tasks["overdue"] = tasks["status"].isin(ACTIVE) & (pd.to_datetime(tasks["due_at"], utc=True) < pd.Timestamp(now))
+    out = []
+    for (area, name), group in tasks.groupby(["area", "area_name"]):
+        counts = group["status"].value_counts().to_dict()
+        needed = len(group) - counts.get("not_needed", 0)
+        out.append({"code": area, "name": name, "tasks": len(group), "overdue": int(group["overdue"].sum()),
+                    **{s: int(counts.get(s, 0)) for s in ("open", "acknowledged", "in_progress", "done", "not_needed")},
+                    "done_share": round(counts.get("done", 0) / needed, 3) if needed else None})
+    return out
