@@ -178,6 +178,10 @@ def test_the_orange_county_sheet_shows_counts_money_shelters_and_local_times(mak
     assert f"对 {people} 名低收入重病重残人员和独居老人" in html
     assert all(s["name"] in html for s in shelters)
     assert "寒潮 橙色" in html and "开始 2026-01-21 00:00" in html  # onset in Beijing time
-    assert "发放 2025-12 价格临时补贴" in markdown and "合计" in markdown
+    urban = caseload["dibao_urban"] + caseload["tekun_urban"] + caseload["orphans"] + caseload["unsupported_children"]
+    rural = caseload["dibao_rural"] + caseload["tekun_rural"]
+    amount = 50 * urban + 35 * rural  # 780 x 6.4 % -> 50 yuan, 540 x 6.4 % -> 35 yuan
+    assert "发放 2025-12 价格临时补贴" in markdown and f"合计 {amount:,.2f} 元" in markdown
+    assert "城市每人 50.00 元、农村每人 35.00 元" in html
     assert f"Visit, phone or video-call each of the {people}" in render_html(en)
     assert "Cold-weather relief task sheet" in render_html(en)
