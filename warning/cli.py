@@ -456,3 +456,74 @@ def tasks_progress(by):
             share = "—" if row["done_share"] is None else f"{row['done_share']:.0%}"
             click.echo(f"{row['code']} {row['name']}: {row['tasks']} tasks, {row['done']} done ({share}), "
                        f"{row['overdue']} overdue")
+
+
+@main.group()
+def subscriptions():
+    """Webhook subscribers added from the command line (those in subscriptions.yaml are synced)."""
+
+
+@subscriptions.command("add")
+@click.option("--name", required=True)
+@click.option("--url", required=True)
+@click.option("--secret", "secrets", multiple=True, required=True, help="whsec_… (give two during key rotation)")
+@click.option("--region", "regions", multiple=True, help="county, prefecture or province code; none: everywhere")
+@click.option("--events", help="comma-separated event types (default: the county-facing ones)")
+@click.option("--format", "fmt", type=click.Choice(["json", "cap"]), default="json", show_default=True)
+@click.option("--by", "actor", default="cli")
+@fail_on_config
+def subscriptions_add(name, url, secrets, regions, events, fmt, actor):
+    """Add a subscriber; the URL's host must resolve to a public address unless private targets are allowed."""
+    from warning.subscriptions import add_subscription
+    rt = start_runtime()
+    fields = {"name": name, "url": url, "secrets": list(secrets), "regions": list(regions), "format": fmt}
+    if events:
+        fields["events"] = [e.strip() for e in events.split(",") if e.strip()]
+    with rt.sessions.begin() as session:
+        add_subscription(session, fields, "cli", rt.settings.delivery.allow_private_targets, actor)
+    click.echo(f"subscription {name} added")
+
+
+@subscriptions.command("list")
+@fail_on_config
+def subscriptions_list():
+    """Every subscriber with its state and what is waiting or parked for it (secrets are not shown)."""
+    from sqlalchemy import func, select
+    from warning.models import OutboxMessage, Subscription
+
+    def render(session):
+        counts = dict(session.execute(select(OutboxMessage.subscription_id, func.count())
+                                      .where(OutboxMessage.status == "parked").group_by(OutboxMessage.subscription_id)).all())
+        return "".join(f"{s.name}\t{s.source}\t{'enabled' if s.enabled else 'disabled: ' + (s.disabled_reason or '')}\t"
+                       f"{s.format}\t{s.url}\t{','.join(s.regions) or 'everywhere'}\tparked={counts.get(s.id, 0)}\n"
+                       for s in session.scalars(select(Subscription).order_by(Subscription.name)))
+    echo_from_database(render)
+
+
+@subscriptions.command("remove")
+@click.argument("name")
+@click.option("--by", "actor", default="cli")
+@fail_on_config
+def subscriptions_remove(name, actor):
+    """Disable a subscriber added by CLI or API; what it still had to send is parked."""
+    from warning.subscriptions import remove_subscription
+    rt = start_runtime()
+    with rt.sessions.begin() as session:
+        parked = remove_subscription(session, name, actor)
+    click.echo(f"subscription {name} removed; {parked} pending message(s) parked")
+
+
+@main.command("replay-parked")
+@click.option("--message", "message_id", help="one message, by its webhook-id (msg_…)")
+@click.option("--subscription", help="everything parked for this subscriber")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), help="with --subscription: parked messages created since (UTC)")
+@click.option("--by", "actor", default="cli")
+@fail_on_config
+def replay_parked_command(message_id, subscription, since, actor):
+    """Queue parked messages again (same webhook-id, fresh retry schedule); `coldwarn deliver` sends them."""
+    from datetime import timezone
+    from warning.subscriptions import replay_parked
+    rt = start_runtime()
+    with rt.sessions.begin() as session:
+        count = replay_parked(session, actor, message_id, subscription, since.replace(tzinfo=timezone.utc) if since else None)
+    click.echo(f"{count} message(s) queued again")

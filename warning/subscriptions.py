@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from notifiers.targets import UnsafeTarget, check_url
+from triggers.validation import InvalidConfig, describe
+from warning.accounts import audit
 from warning.config import SubscriptionConfig
-from warning.models import Subscription, utcnow
+from warning.models import OutboxMessage, Subscription, utcnow
 
 REMOVED_FROM_CONFIG = "removed from subscriptions.yaml"
 
@@ -25,3 +31,68 @@ def sync_config_subscriptions(session: Session, configured: list[SubscriptionCon
     for row in existing.values():
         if row.enabled:
             row.enabled, row.disabled_reason = False, REMOVED_FROM_CONFIG
+
+
+def add_subscription(session: Session, fields: dict, source: str, allow_private: bool, actor: str) -> Subscription:
+    """Validate like a config entry (plus the URL's target) and store it; secrets are never echoed."""
+    try:
+        config = SubscriptionConfig.model_validate(fields)
+    except ValidationError as error:
+        raise InvalidConfig(describe(error, "subscription")) from None
+    problems = []
+    try:
+        check_url(config.url, allow_private)
+    except UnsafeTarget as error:
+        problems.append(f"url: {error}")
+    if session.scalar(select(Subscription.id).where(Subscription.name == config.name)):
+        problems.append(f"name: {config.name} exists already")
+    if problems:
+        raise InvalidConfig(problems)
+    row = Subscription(name=config.name, url=config.url, secrets=config.secrets, regions=config.regions,
+                       events=config.events, format=config.format, source=source, enabled=True, created_at=utcnow())
+    session.add(row)
+    audit(session, actor, "subscription.add", f"subscription/{config.name}", None,
+          {"url": config.url, "events": config.events, "regions": config.regions, "format": config.format})
+    return row
+
+
+def remove_subscription(session: Session, name: str, actor: str) -> int:
+    """Disable it (its history stays) and park what it still had to send, for replay elsewhere."""
+    row = session.scalars(select(Subscription).where(Subscription.name == name)).first()
+    if row is None:
+        raise InvalidConfig([f"name: no subscription {name}"])
+    if row.source == "config":
+        raise InvalidConfig([f"name: {name} comes from subscriptions.yaml; remove it there"])
+    row.enabled, row.disabled_reason = False, f"removed by {actor}"
+    pending = session.execute(update(OutboxMessage).where(OutboxMessage.subscription_id == row.id,
+                                                          OutboxMessage.status == "pending")
+                              .values(status="parked", last_error="subscription removed"))
+    audit(session, actor, "subscription.remove", f"subscription/{name}", None, None)
+    return pending.rowcount
+
+
+def replay_parked(session: Session, actor: str, message_id: str | None = None, subscription: str | None = None,
+                  since: datetime | None = None) -> int:
+    """Send parked messages again from now on, with their original webhook-id and a fresh retry schedule."""
+    query = select(OutboxMessage).where(OutboxMessage.status == "parked")
+    if message_id:
+        query = query.where(OutboxMessage.message_id == message_id)
+    if subscription:
+        row = session.scalars(select(Subscription).where(Subscription.name == subscription)).first()
+        if row is None:
+            raise InvalidConfig([f"subscription: no subscription {subscription}"])
+        if not row.enabled:
+            raise InvalidConfig([f"subscription: {subscription} is disabled ({row.disabled_reason}); enable it first"])
+        query = query.where(OutboxMessage.subscription_id == row.id)
+    if since:
+        query = query.where(OutboxMessage.created_at >= since)
+    if not (message_id or subscription):
+        raise InvalidConfig(["name a message, or a subscription (optionally with a start time)"])
+    messages = session.scalars(query).all()
+    now = utcnow()
+    for message in messages:
+        message.status, message.attempts, message.next_attempt_at = "pending", 0, now
+        message.claimed_until = None
+    audit(session, actor, "outbox.replay", message_id or f"subscription/{subscription}", None,
+          {"messages": len(messages), "since": since.isoformat() if since else None})
+    return len(messages)
