@@ -75,19 +75,23 @@ def classify(code: int, headers, snippet: str, latency_ms: float) -> Outcome:
 
 
 class WebhookNotifier:
+    """POSTs a signed body: the JSON envelope by default, or another rendering (CAP XML) signed alike."""
+
     def __init__(self, url: str, secrets: list[str], session: requests.Session,
-                 timeout_s: float = 10.0, allow_private: bool = False):
+                 timeout_s: float = 10.0, allow_private: bool = False,
+                 render=body_of, content_type: str = "application/json; charset=utf-8"):
         self.url, self.secrets, self.session = url, secrets, session
         self.timeout_s, self.allow_private = timeout_s, allow_private
+        self.render, self.content_type = render, content_type
 
     def notify(self, message: Message) -> Outcome:
         try:
             check_url(self.url, self.allow_private)
         except UnsafeTarget as error:
             return Outcome(PERMANENT, error=str(error))
-        body = body_of(message)
+        body = self.render(message)
         timestamp = int(time.time())
-        headers = {"content-type": "application/json; charset=utf-8", "webhook-id": message.id,
+        headers = {"content-type": self.content_type, "webhook-id": message.id,
                    "webhook-timestamp": str(timestamp),
                    "webhook-signature": sign(self.secrets, message.id, timestamp, body),
                    "user-agent": "coldwarn-webhook/1"}

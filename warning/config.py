@@ -56,7 +56,7 @@ class SubscriptionConfig(StrictModel):
     secrets: list[str] = Field(min_length=1, max_length=3)
     regions: list[str] = []  # region codes (county, prefecture or province); empty: everywhere
     events: list[str] = list(COUNTY_EVENTS)
-    format: str = Field(default="json", pattern=r"^(json)$")
+    format: str = Field(default="json", pattern=r"^(json|cap)$")
 
     @field_validator("secrets")
     @classmethod

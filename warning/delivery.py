@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import sessionmaker
 
 from notifiers.base import DELIVERED, GONE, Message, Outcome, next_delay_s
+from notifiers.cap import cap_body
 from notifiers.webhook import WebhookNotifier
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.settings import DeliverySettings
@@ -35,9 +36,22 @@ def claim(sessions: sessionmaker, now: datetime, settings: DeliverySettings) -> 
         return [row.id for row in rows]
 
 
-def notifier_for(subscription: Subscription, http: requests.Session, settings: DeliverySettings):
+def notifier_for(subscription: Subscription, http: requests.Session, settings: DeliverySettings,
+                 references: list[tuple[str, datetime]] | None = None):
+    kwargs = {}
+    if subscription.format == "cap":
+        kwargs = {"render": lambda message: cap_body(message, settings.cap_sender, references or []),
+                  "content_type": "application/cap+xml; charset=utf-8"}
     return WebhookNotifier(subscription.url, subscription.secrets, http, timeout_s=settings.timeout_s,
-                           allow_private=settings.allow_private_targets)
+                           allow_private=settings.allow_private_targets, **kwargs)
+
+
+def earlier_messages(session, row: OutboxMessage) -> list[tuple[str, datetime]]:
+    """The CAP messages this subscriber got before for the same alert: what an Update or Cancel references."""
+    earlier = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.subscription_id == row.subscription_id, OutboxMessage.id < row.id,
+        OutboxMessage.event_type.like("alert.%")).order_by(OutboxMessage.id))
+    return [(m.message_id, m.event_time) for m in earlier if m.data.get("alert_id") == row.data.get("alert_id")]
 
 
 def send_one(sessions: sessionmaker, outbox_id: int, http: requests.Session,
@@ -47,8 +61,9 @@ def send_one(sessions: sessionmaker, outbox_id: int, http: requests.Session,
         row = session.get(OutboxMessage, outbox_id)
         subscription = session.get(Subscription, row.subscription_id)
         message = Message(id=row.message_id, type=row.event_type, timestamp=row.event_time, data=row.data)
+        references = earlier_messages(session, row) if subscription.format == "cap" else None
     if subscription.enabled:
-        outcome = notifier_for(subscription, http, settings).notify(message)
+        outcome = notifier_for(subscription, http, settings, references).notify(message)
     else:
         outcome = Outcome("permanent", error=f"subscription disabled: {subscription.disabled_reason}")
     return record(sessions, outbox_id, outcome, settings)

@@ -81,6 +81,8 @@ class Outbox:
 
     def add(self, event_type: str, region_code: str, data: dict) -> None:
         for subscription in self.subscriptions:
+            if subscription.format == "cap" and not event_type.startswith("alert."):
+                continue  # CAP carries alerts; task lists and subsidies go to JSON subscribers
             if event_type in subscription.events and covers(subscription, region_code):
                 self.session.add(OutboxMessage(
                     message_id=f"msg_{uuid.uuid4().hex}", subscription_id=subscription.id,

@@ -105,6 +105,7 @@ class DeliverySettings(StrictModel):
     batch_size: int = Field(default=100, ge=1, le=10000)
     lease_s: int = Field(default=120, ge=10, description="a claimed message returns to the queue after this")
     allow_private_targets: bool = False
+    cap_sender: str = Field(default="coldwarn@localhost", pattern=r"^[^\s,<&\"]+$")  # CAP <sender>: no spaces or commas
 
     @field_validator("retry_schedule_s")
     @classmethod
