@@ -19,7 +19,7 @@ from warning.settings import Settings
 
 COUNTY_EVENTS = ("alert.issued", "alert.updated", "alert.resolved", "tasklist.issued", "task.updated",
                  "task.overdue", "subsidy.issued")
-ADMIN_EVENTS = ("feed.stale", "feed.recovered")  # only to subscriptions that ask for them
+ADMIN_EVENTS = ("feed.stale", "feed.recovered", "subscription.disabled")  # only to subscriptions that ask
 EVENT_TYPES = COUNTY_EVENTS + ADMIN_EVENTS
 
 

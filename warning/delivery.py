@@ -8,7 +8,9 @@ delivered, waiting for its next attempt, or parked for replay.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import requests
@@ -18,11 +20,13 @@ from sqlalchemy.orm import sessionmaker
 from notifiers.base import DELIVERED, GONE, Message, Outcome, next_delay_s
 from notifiers.cap import cap_body
 from notifiers.webhook import WebhookNotifier
+from warning.events import Outbox
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.settings import DeliverySettings
 
 
-def claim(sessions: sessionmaker, now: datetime, settings: DeliverySettings) -> list[int]:
+def claim(sessions: sessionmaker, now: datetime, settings: DeliverySettings) -> list[tuple[int, int]]:
+    """Lease a batch of due messages to this worker: (outbox id, subscription id) pairs."""
     with sessions.begin() as session:
         query = (select(OutboxMessage)
                  .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
@@ -33,7 +37,7 @@ def claim(sessions: sessionmaker, now: datetime, settings: DeliverySettings) -> 
         rows = list(session.scalars(query))
         for row in rows:
             row.claimed_until = now + timedelta(seconds=settings.lease_s)
-        return [row.id for row in rows]
+        return [(row.id, row.subscription_id) for row in rows]
 
 
 def notifier_for(subscription: Subscription, http: requests.Session, settings: DeliverySettings,
@@ -78,14 +82,19 @@ def record(sessions: sessionmaker, outbox_id: int, outcome: Outcome, settings: D
         session.add(DeliveryAttempt(outbox_id=row.id, attempted_at=now, outcome=outcome.status,
                                     http_status=outcome.http_status, latency_ms=outcome.latency_ms,
                                     error=outcome.error or None))
+        # FOR NO KEY UPDATE (PostgreSQL): concurrent sends to one endpoint must not both disable it and
+        # tell twice; it does not block the cycle inserting outbox rows that refer to it
+        subscription = session.get(Subscription, row.subscription_id, with_for_update={"key_share": True})
         if outcome.status == DELIVERED:
             row.status, row.delivered_at, row.last_error = "delivered", now, None
+            subscription.failing_since = None
             return "delivered"
         row.last_error = outcome.error
+        subscription.failing_since = subscription.failing_since or now
         if outcome.status == GONE:
-            subscription = session.get(Subscription, row.subscription_id)
-            subscription.enabled = False
-            subscription.disabled_reason = f"endpoint answered 410 Gone at {now.isoformat()}"
+            disable(session, subscription, f"endpoint answered 410 Gone at {now.isoformat()}", now)
+        elif now - subscription.failing_since >= timedelta(hours=settings.disable_after_h):
+            disable(session, subscription, f"failing since {subscription.failing_since.isoformat()}", now)
         delay = next_delay_s(row.attempts, settings.retry_schedule_s, outcome.retry_after_s) \
             if outcome.status == "retry" else None
         if delay is None:
@@ -95,14 +104,37 @@ def record(sessions: sessionmaker, outbox_id: int, outcome: Outcome, settings: D
         return "failed"
 
 
+def disable(session, subscription: Subscription, reason: str, now: datetime) -> None:
+    """Stop sending to a subscriber (what it still had is parked as it comes up) and tell the admins once."""
+    if not subscription.enabled:
+        return
+    subscription.enabled, subscription.disabled_reason = False, reason
+    Outbox(session, None, now, 0).add("subscription.disabled", "", {
+        "schema_version": 1, "subscription": subscription.name, "url": subscription.url, "reason": reason})
+
+
 def drain(sessions: sessionmaker, http: requests.Session, settings: DeliverySettings,
           now: datetime | None = None) -> Counter:
-    """Send everything due now (not what is scheduled later); counts delivered, failed, parked."""
+    """Send everything due now (not what is scheduled later); counts delivered, failed, parked.
+
+    Up to `workers` sends run at once, at most `per_endpoint` of them to one subscriber, so one slow
+    receiver cannot hold up the others nor be flooded.
+    """
     counts: Counter = Counter(delivered=0, failed=0, parked=0)
     cutoff = now or utcnow()
-    while True:
-        ids = claim(sessions, cutoff, settings)
-        if not ids:
-            return counts
-        for outbox_id in ids:
-            counts[send_one(sessions, outbox_id, http, settings)] += 1
+    gates: dict[int, threading.Semaphore] = {}
+    with ThreadPoolExecutor(settings.workers) as pool:
+        while True:
+            claimed = claim(sessions, cutoff, settings)
+            if not claimed:
+                return counts
+            futures = [pool.submit(gated, gates.setdefault(subscription_id, threading.Semaphore(settings.per_endpoint)),
+                                   sessions, outbox_id, http, settings)
+                       for outbox_id, subscription_id in claimed]
+            for future in futures:
+                counts[future.result()] += 1
+
+
+def gated(gate: threading.Semaphore, *args) -> str:
+    with gate:
+        return send_one(*args)

@@ -183,6 +183,7 @@ class Subscription(Base):
     source: Mapped[str] = mapped_column(String(16))  # config, api, cli
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    failing_since: Mapped[datetime | None]  # first failure since the last success
     created_at: Mapped[datetime]
 
 

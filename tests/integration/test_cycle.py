@@ -148,7 +148,8 @@ def test_a_gone_endpoint_is_disabled_and_nothing_more_is_sent_to_it(make_runtime
     write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued"])
     rt = make_runtime()
     summary = demo_cycle(rt)
-    assert len(httpserver.log) == 1
+    # only the sends already in flight (at most per_endpoint) meet the 410; nothing after it goes out
+    assert 1 <= len(httpserver.log) <= rt.settings.delivery.per_endpoint < summary["alerts"]["issued"]
     assert summary["deliveries"]["parked"] == summary["alerts"]["issued"]
     with rt.sessions() as session:
         subscription = session.scalars(select(Subscription)).one()
