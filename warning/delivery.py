@@ -82,14 +82,13 @@ def record(sessions: sessionmaker, outbox_id: int, outcome: Outcome, settings: D
         session.add(DeliveryAttempt(outbox_id=row.id, attempted_at=now, outcome=outcome.status,
                                     http_status=outcome.http_status, latency_ms=outcome.latency_ms,
                                     error=outcome.error or None))
-        # FOR NO KEY UPDATE (PostgreSQL): concurrent sends to one endpoint must not both disable it and
-        # tell twice; it does not block the cycle inserting outbox rows that refer to it
-        subscription = session.get(Subscription, row.subscription_id, with_for_update={"key_share": True})
         if outcome.status == DELIVERED:
             row.status, row.delivered_at, row.last_error = "delivered", now, None
-            subscription.failing_since = None
+            if session.get(Subscription, row.subscription_id).failing_since is not None:
+                locked_subscription(session, row).failing_since = None
             return "delivered"
         row.last_error = outcome.error
+        subscription = locked_subscription(session, row)
         subscription.failing_since = subscription.failing_since or now
         if outcome.status == GONE:
             disable(session, subscription, f"endpoint answered 410 Gone at {now.isoformat()}", now)
@@ -102,6 +101,13 @@ def record(sessions: sessionmaker, outbox_id: int, outcome: Outcome, settings: D
             return "parked"
         row.next_attempt_at = now + timedelta(seconds=delay)
         return "failed"
+
+
+def locked_subscription(session, row: OutboxMessage) -> Subscription:
+    """The row's subscriber, locked FOR NO KEY UPDATE on PostgreSQL: concurrent sends to one endpoint
+    must not both disable it and tell the admins twice (the lock does not block outbox inserts)."""
+    return session.get(Subscription, row.subscription_id, with_for_update={"key_share": True},
+                       populate_existing=True)
 
 
 def disable(session, subscription: Subscription, reason: str, now: datetime) -> None:

@@ -105,7 +105,7 @@ class DeliverySettings(StrictModel):
     batch_size: int = Field(default=100, ge=1, le=10000)
     lease_s: int = Field(default=120, ge=10, description="a claimed message returns to the queue after this")
     workers: int = Field(default=8, ge=1, le=64)  # sends in flight at once
-    per_endpoint: int = Field(default=4, ge=1, le=64)  # of which at most this many to one subscriber
+    per_endpoint: int = Field(default=1, ge=1, le=64)  # to one subscriber; 1 keeps its events in order
     disable_after_h: float = Field(default=72, gt=0)  # an endpoint failing this long is disabled
     allow_private_targets: bool = False
     cap_sender: str = Field(default="coldwarn@localhost", pattern=r"^[^\s,<&\"]+$")  # CAP <sender>: no spaces or commas

@@ -59,7 +59,7 @@ def slow_receiver():
 def test_no_more_than_per_endpoint_sends_reach_one_subscriber_at_once(make_runtime, config_dir, slow_receiver):
     write_subscription(config_dir, slow_receiver.url, events=["alert.issued"], regions=["220800"])
     settings = config_dir / "settings.toml"
-    settings.write_text(settings.read_text().replace("per_endpoint = 4 ", "per_endpoint = 2 "))
+    settings.write_text(settings.read_text().replace("per_endpoint = 1 ", "per_endpoint = 2 "))
     rt = make_runtime()
     summary = run_cycle(rt, open_source(rt, "demo"))
     assert summary["deliveries"]["delivered"] == len(slow_receiver.ids) > 2
