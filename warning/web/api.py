@@ -131,20 +131,22 @@ def feed_runs():
         return jsonify(paginated(session, select(FeedRun).order_by(FeedRun.id.desc()), render))
 
 
-def require_visible(region_code: str):
-    if region_code not in runtime().config.region_codes:
-        return problem(404, "Not Found", f"no region {region_code}")
-    if not can_see(g.user, region_code):
-        return problem(403, "Forbidden", f"{g.user.name} may not see region {region_code}")
-    return None
+def visible_region(view):
+    """404 for an unknown county, 403 for one outside the caller's area; else the view."""
+    @wraps(view)
+    def wrapper(code: str, *args, **kwargs):
+        if code not in runtime().config.region_codes:
+            return problem(404, "Not Found", f"no region {code}")
+        if not can_see(g.user, code):
+            return problem(403, "Forbidden", f"{g.user.name} may not see region {code}")
+        return view(code, *args, **kwargs)
+    return wrapper
 
 
 @api.get("/regions/<code>/tasks")
 @authenticated
+@visible_region
 def region_tasks(code: str):
-    refused = require_visible(code)
-    if refused:
-        return refused
     query = select(Task).where(Task.region_code == code).order_by(Task.due_at, Task.id)
     if request.args.get("status"):
         query = query.where(Task.status.in_(request.args["status"].split(",")))
@@ -174,10 +176,8 @@ def task_status(task_id: int):
 
 @api.get("/regions/<code>/sheet")
 @authenticated
+@visible_region
 def region_sheet(code: str):
-    refused = require_visible(code)
-    if refused:
-        return refused
     lang = request.args.get("lang", runtime().settings.web.language)
     fmt = request.args.get("format", "json")
     if lang not in ("zh", "en") or fmt not in ("json", "html", "md"):
