@@ -178,6 +178,8 @@ def test_the_orange_county_sheet_shows_counts_money_shelters_and_local_times(mak
     assert f"对 {people} 名低收入重病重残人员和独居老人" in html
     assert all(s["name"] in html for s in shelters)
     assert "寒潮 橙色" in html and "开始 2026-01-21 00:00" in html  # onset in Beijing time
+    shelters_row = html[html.index("开放临时庇寒场所(24小时)"):]
+    assert shelters_row.index("2026-01-20 12:00") < shelters_row.index("</tr>")  # due 12 h before onset, local
     urban = caseload["dibao_urban"] + caseload["tekun_urban"] + caseload["orphans"] + caseload["unsupported_children"]
     rural = caseload["dibao_rural"] + caseload["tekun_rural"]
     amount = 50 * urban + 35 * rural  # 780 x 6.4 % -> 50 yuan, 540 x 6.4 % -> 35 yuan
