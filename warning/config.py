@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -82,11 +83,20 @@ class AppConfig:
     playbook: Playbook
     subscriptions: list[SubscriptionConfig]
 
-    @property
+    @cached_property
     def region_codes(self) -> set[str]:
         return set(self.regions["code"])
 
-    @property
+    @cached_property
+    def regions_by_code(self) -> dict[str, dict]:
+        """Each region's row (code, names, province, prefecture, coordinates, zone), built once."""
+        return self.regions.set_index("code", drop=False).to_dict("index")
+
+    @cached_property
+    def tz_by_code(self) -> pd.Series:
+        return self.regions.set_index("code")["timezone"]
+
+    @cached_property
     def area_codes(self) -> set[str]:
         """Counties, prefectures, provinces, and the nation (000000)."""
         return ancestor_codes(self.regions) | {"000000"}

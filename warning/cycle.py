@@ -139,7 +139,7 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         warnings = active_warnings(inputs.frames("warnings"), as_of)
     with watch.stage("assess"):
         thresholds = config.rules.thresholds(config.regions)
-        tz_by_code = config.regions.set_index("code")["timezone"]
+        tz_by_code = config.tz_by_code
         hourly = inputs.frames("hourly")
         daily = daily_frame(hourly, inputs.frames("daily"), tz_by_code)
         assessments = assess_weather(daily, hourly, warnings, thresholds, tz_by_code, config.rules, as_of)
@@ -222,7 +222,7 @@ class CycleWriter:
 
     def __init__(self, session: Session, rt: Runtime, outbox: Outbox, as_of: datetime, watch: Stopwatch):
         self.session, self.rt, self.outbox, self.as_of, self.watch = session, rt, outbox, as_of, watch
-        self.regions = rt.config.regions.set_index("code", drop=False).to_dict("index")
+        self.regions = rt.config.regions_by_code
         self.caseloads = caseload_records(session)
         self.shelters = shelters_by_region(session)
         self.tasks_created = 0

@@ -38,7 +38,7 @@ def local(moment: datetime, zone: ZoneInfo) -> str:
 
 def sheet_model(session: Session, config: AppConfig, region_code: str, now: datetime, lang: str = "zh") -> dict:
     """Everything a county's sheet shows, in the county's language and local time."""
-    region = config.regions.set_index("code").loc[region_code]
+    region = config.regions_by_code[region_code]
     zone = ZoneInfo(region["timezone"])
     order = {level: i for i, level in enumerate(reversed(COLOUR_LEVELS))}
     alerts = sorted(session.scalars(select(Alert).where(Alert.region_code == region_code, Alert.status == "open")),

@@ -13,11 +13,7 @@ from triggers.validation import InvalidConfig
 from warning.accounts import audit
 from warning.config import AppConfig
 from warning.events import Outbox, region_info, task_data
-from warning.models import Task, utcnow
-
-
-def regions_by_code(config: AppConfig) -> dict[str, dict]:
-    return config.regions.set_index("code", drop=False).to_dict("index")
+from warning.models import Task
 
 
 def set_status(session: Session, config: AppConfig, outbox: Outbox, task_id: int, status: str, note: str | None,
@@ -37,7 +33,7 @@ def set_status(session: Session, config: AppConfig, outbox: Outbox, task_id: int
     if status == "done":
         task.completed_at = outbox.now
     audit(session, actor, "task.status", f"task/{task.id}", before, {"status": status}, reason=task.note)
-    outbox.add("task.updated", task.region_code, task_event(task, regions_by_code(config)[task.region_code], actor))
+    outbox.add("task.updated", task.region_code, task_event(task, config.regions_by_code[task.region_code], actor))
     return task
 
 
@@ -51,10 +47,10 @@ def remind_overdue(session: Session, config: AppConfig, outbox: Outbox, now: dat
     """One `task.overdue` message per task that passed its due time unfinished (not one per run)."""
     overdue = session.scalars(select(Task).where(Task.status.in_(ACTIVE), Task.due_at < now,
                                                  Task.reminded_at.is_(None))).all()
-    regions = regions_by_code(config)
     for task in overdue:
         task.reminded_at = now
-        outbox.add("task.overdue", task.region_code, task_event(task, regions[task.region_code], overdue=True))
+        outbox.add("task.overdue", task.region_code,
+                   task_event(task, config.regions_by_code[task.region_code], overdue=True))
     return len(overdue)
 
 

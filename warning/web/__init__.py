@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 
 from warning.runtime import Runtime
 from warning.settings import secret_key
 
 
-def create_app(runtime: Runtime | None = None) -> Flask:
-    runtime = runtime or Runtime.start()
+def runtime() -> Runtime:
+    """The running coldwarn (config, database, HTTP session) behind the current request."""
+    return current_app.extensions["coldwarn"]
+
+
+def create_app(rt: Runtime | None = None) -> Flask:
+    rt = rt or Runtime.start()
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=secret_key(runtime.settings), SESSION_COOKIE_HTTPONLY=True,
+    app.config.update(SECRET_KEY=secret_key(rt.settings), SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", JSON_AS_ASCII=False)
     app.json.ensure_ascii = False
-    app.extensions["coldwarn"] = runtime
+    app.extensions["coldwarn"] = rt
     from werkzeug.exceptions import HTTPException
 
     from warning.web.api import api, http_error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
@@ -17,14 +17,11 @@ from warning.manual_cpi import as_dict, set_manual_cpi
 from warning.models import FeedRun, ManualCpi, Task, utcnow
 from warning.render import render_html, render_markdown, sheet_model
 from warning.tasks import progress, set_status
+from warning.web import runtime
 from warning.web.openapi import OPENAPI
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 200
-
-
-def runtime():
-    return current_app.extensions["coldwarn"]
 
 
 def problem(status: int, title: str, detail: str = "", errors: list[dict] | None = None):

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from sqlalchemy import func, select, text
 
 from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES
 from warning.models import Alert, CycleRun, FeedStatus, Task
 
+from warning.web import runtime
+
 bp = Blueprint("main", __name__)
-
-
-def runtime():
-    return current_app.extensions["coldwarn"]
 
 
 @bp.get("/healthz")
@@ -45,7 +43,7 @@ def overview():
     language = request.args.get("lang", runtime().settings.web.language)
     language = language if language in ("zh", "en") else "zh"
     zone = ZoneInfo(runtime().settings.feeds.timezone)
-    regions = runtime().config.regions.set_index("code")
+    regions = runtime().config.regions_by_code
     with runtime().sessions() as session:
         last = session.scalars(select(CycleRun).order_by(CycleRun.started_at.desc()).limit(1)).first()
         alerts = list(session.scalars(select(Alert).where(Alert.status == "open")))
@@ -54,8 +52,8 @@ def overview():
             Task.status.in_(("open", "acknowledged", "in_progress"))).group_by(Task.region_code)).all())
     order = {level: i for i, level in enumerate(reversed(COLOUR_LEVELS))}
     alerts.sort(key=lambda a: (order.get(a.level, 9), a.region_code))
-    rows = [{"code": a.region_code, "name": regions.at[a.region_code, "name"],
-             "prefecture": regions.at[a.region_code, "prefecture_name"], "hazard": HAZARD_NAMES[a.hazard][language],
+    rows = [{"code": a.region_code, "name": regions[a.region_code]["name"],
+             "prefecture": regions[a.region_code]["prefecture_name"], "hazard": HAZARD_NAMES[a.hazard][language],
              "level": a.level, "level_name": LEVEL_NAMES[a.level][language],
              "onset": a.onset.astimezone(zone).strftime("%Y-%m-%d %H:%M"), "stage": a.stage,
              "evidence": a.evidence[language], "tasks": open_tasks.get(a.region_code, 0)} for a in alerts]
