@@ -52,10 +52,10 @@ def notifier_for(subscription: Subscription, http: requests.Session, settings: D
 
 def earlier_messages(session, row: OutboxMessage) -> list[tuple[str, datetime]]:
     """The CAP messages this subscriber got before for the same alert: what an Update or Cancel references."""
-    earlier = session.scalars(select(OutboxMessage).where(
-        OutboxMessage.subscription_id == row.subscription_id, OutboxMessage.id < row.id,
-        OutboxMessage.event_type.like("alert.%")).order_by(OutboxMessage.id))
-    return [(m.message_id, m.event_time) for m in earlier if m.data.get("alert_id") == row.data.get("alert_id")]
+    earlier = session.execute(select(OutboxMessage.message_id, OutboxMessage.event_time).where(
+        OutboxMessage.subscription_id == row.subscription_id, OutboxMessage.alert_id == row.alert_id,
+        OutboxMessage.id < row.id, OutboxMessage.event_type.like("alert.%")).order_by(OutboxMessage.id))
+    return [(message_id, sent) for message_id, sent in earlier]
 
 
 def send_one(sessions: sessionmaker, outbox_id: int, http: requests.Session,

@@ -86,7 +86,8 @@ class Outbox:
             if event_type in subscription.events and covers(subscription, region_code):
                 self.session.add(OutboxMessage(
                     message_id=f"msg_{uuid.uuid4().hex}", subscription_id=subscription.id,
-                    cycle_id=self.cycle_id, event_type=event_type, event_time=self.now, data=data,
+                    cycle_id=self.cycle_id, alert_id=data.get("alert_id"), event_type=event_type,
+                    event_time=self.now, data=data,
                     status="pending", attempts=0, next_attempt_at=self.first_attempt_at,
                     created_at=self.now))
                 self.enqueued += 1

@@ -191,11 +191,13 @@ class OutboxMessage(Base):
     """One message per (subscription, event), written in the transaction that made the event."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_alert", "subscription_id", "alert_id"))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(40), unique=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
     cycle_id: Mapped[str | None] = mapped_column(String(36))
+    alert_id: Mapped[int | None]  # the alert an event is about: what a CAP Update or Cancel references
     event_type: Mapped[str] = mapped_column(String(32))
     event_time: Mapped[datetime]
     data: Mapped[dict]
