@@ -15,7 +15,7 @@ def check_url(url: str, allow_private: bool) -> None:
     """Raise UnsafeTarget unless `url` is an http(s) URL whose host resolves to public addresses."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeTarget(f"not an http(s) URL: {url!r}")
+        raise UnsafeTarget(f"not an http(s) URL: {redact(url)!r}")
     if parts.username or parts.password:
         raise UnsafeTarget("credentials in the URL are not allowed; use the signing secret")
     if allow_private:
@@ -29,3 +29,21 @@ def check_url(url: str, allow_private: bool) -> None:
         if not address.is_global:
             raise UnsafeTarget(f"host {parts.hostname!r} resolves to non-public address {address}; "
                                "set COLDWARN_ALLOW_PRIVATE_TARGETS=1 to allow it")
+
+
+def redact(url: str) -> str:
+    """The URL with its query values hidden: robot URLs carry their access key there."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = "&".join(f"{pair.split('=', 1)[0]}=***" for pair in parts.query.split("&"))
+    return parts._replace(query=query).geturl()
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` (an error that may quote the URL) with the URL's query values removed."""
+    for pair in urlsplit(url).query.split("&"):
+        value = pair.split("=", 1)[1] if "=" in pair else ""
+        if len(value) >= 4:
+            text = text.replace(value, "***")
+    return text

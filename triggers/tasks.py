@@ -13,6 +13,11 @@ NEXT = {
     "done": (),
     "not_needed": (),
 }
+STATUS_NAMES = {
+    "zh": {"open": "待接收", "acknowledged": "已接收", "in_progress": "进行中", "done": "已完成", "not_needed": "无需执行"},
+    "en": {"open": "open", "acknowledged": "acknowledged", "in_progress": "in progress", "done": "done",
+           "not_needed": "not needed"},
+}
 
 
 class IllegalTransition(ValueError):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from notifiers import CHANNELS
 from triggers.validation import InvalidConfig
 from warning.settings import load_settings
 
@@ -460,25 +461,36 @@ def tasks_progress(by):
 
 @main.group()
 def subscriptions():
-    """Webhook subscribers added from the command line (those in subscriptions.yaml are synced)."""
+    """Subscribers (webhook, robots, e-mail, SMS) added from the command line; subscriptions.yaml is synced."""
 
 
 @subscriptions.command("add")
 @click.option("--name", required=True)
-@click.option("--url", required=True)
-@click.option("--secret", "secrets", multiple=True, required=True, help="whsec_… (give two during key rotation)")
+@click.option("--url", required=True, help="http(s) URL; for e-mail mailto:a@x,b@y")
+@click.option("--channel", type=click.Choice(CHANNELS), default="webhook", show_default=True)
+@click.option("--secret", "secrets", multiple=True,
+              help="webhook: whsec_… (two during key rotation); dingtalk: its SEC… signing secret; sms: gateway key")
 @click.option("--region", "regions", multiple=True, help="county, prefecture or province code; none: everywhere")
 @click.option("--events", help="comma-separated event types (default: the county-facing ones)")
 @click.option("--format", "fmt", type=click.Choice(["json", "cap"]), default="json", show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--to", "phones", multiple=True, help="sms: a recipient's phone number")
+@click.option("--body", help="sms: the gateway's JSON body with {to} {to_list} {text} {id} {secret}")
 @click.option("--by", "actor", default="cli")
 @fail_on_config
-def subscriptions_add(name, url, secrets, regions, events, fmt, actor):
+def subscriptions_add(name, url, channel, secrets, regions, events, fmt, lang, phones, body, actor):
     """Add a subscriber; the URL's host must resolve to a public address unless private targets are allowed."""
     from warning.subscriptions import add_subscription
     rt = start_runtime()
-    fields = {"name": name, "url": url, "secrets": list(secrets), "regions": list(regions), "format": fmt}
+    fields = {"name": name, "url": url, "channel": channel, "secrets": list(secrets), "regions": list(regions),
+              "format": fmt, "lang": lang, "to": list(phones)}
     if events:
         fields["events"] = [e.strip() for e in events.split(",") if e.strip()]
+    if body:
+        try:
+            fields["body"] = json.loads(body)
+        except ValueError as error:
+            raise InvalidConfig([f"--body: not JSON: {error}"]) from None
     with rt.sessions.begin() as session:
         add_subscription(session, fields, "cli", rt.settings.delivery.allow_private_targets, actor)
     click.echo(f"subscription {name} added")
@@ -489,13 +501,15 @@ def subscriptions_add(name, url, secrets, regions, events, fmt, actor):
 def subscriptions_list():
     """Every subscriber with its state and what is waiting or parked for it (secrets are not shown)."""
     from sqlalchemy import func, select
+    from notifiers.targets import redact
     from warning.models import OutboxMessage, Subscription
 
     def render(session):
         counts = dict(session.execute(select(OutboxMessage.subscription_id, func.count())
                                       .where(OutboxMessage.status == "parked").group_by(OutboxMessage.subscription_id)).all())
         return "".join(f"{s.name}\t{s.source}\t{'enabled' if s.enabled else 'disabled: ' + (s.disabled_reason or '')}\t"
-                       f"{s.format}\t{s.url}\t{','.join(s.regions) or 'everywhere'}\tparked={counts.get(s.id, 0)}\n"
+                       f"{s.channel}/{s.format}\t{redact(s.url)}\t{','.join(s.regions) or 'everywhere'}\t"
+                       f"parked={counts.get(s.id, 0)}\n"
                        for s in session.scalars(select(Subscription).order_by(Subscription.name)))
     echo_from_database(render)
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from notifiers import CHANNELS
+from notifiers.mail import recipients_of
+from notifiers.sms import SMS_PLACEHOLDERS
 from notifiers.webhook import decode_secret
 from triggers.playbook import Playbook, parse_playbook
 from triggers.rules import Rules, parse_rules
@@ -51,20 +57,25 @@ REGION_COLUMNS = [
 ]
 
 
+PHONE = re.compile(r"^\+?\d{5,15}$")
+MAILBOX = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+\.[^@\s,<>]+$")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
 class SubscriptionConfig(StrictModel):
+    """Who gets which events, how. Each channel checks what it needs; see channel_needs."""
+
     name: str = Field(pattern=r"^[\w.-]{1,64}$")
-    url: str = Field(pattern=r"^https?://", max_length=2000)
-    secrets: list[str] = Field(min_length=1, max_length=3)
+    channel: Literal[CHANNELS] = "webhook"
+    url: str = Field(pattern=r"^(https?://|mailto:)", max_length=2000)  # e-mail: mailto:a@x,b@y
+    secrets: list[str] = Field(default=[], max_length=3)
     regions: list[str] = []  # region codes (county, prefecture or province); empty: everywhere
     events: list[str] = list(COUNTY_EVENTS)
-    format: str = Field(default="json", pattern=r"^(json|cap)$")
-
-    @field_validator("secrets")
-    @classmethod
-    def valid_secrets(cls, values: list[str]) -> list[str]:
-        for value in values:
-            decode_secret(value)
-        return values
+    format: Literal["json", "cap"] = "json"  # webhooks only
+    lang: Literal["zh", "en"] = "zh"  # for what people read: robots, e-mail, SMS
+    to: list[str] = Field(default=[], max_length=100)  # SMS: phone numbers
+    body: dict | None = None  # SMS: the gateway's JSON body, with placeholders
+    headers: dict[str, str] = {}  # SMS: extra headers, with placeholders
 
     @field_validator("events")
     @classmethod
@@ -73,6 +84,56 @@ class SubscriptionConfig(StrictModel):
         if unknown:
             raise ValueError(f"unknown event type(s) {unknown}; known: {list(EVENT_TYPES)}")
         return values
+
+    @model_validator(mode="after")
+    def channel_needs(self) -> "SubscriptionConfig":
+        problem = channel_problem(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @property
+    def options(self) -> dict:
+        """What only some channels use, stored together."""
+        return {key: value for key, value in (("to", self.to), ("body", self.body), ("headers", self.headers)) if value}
+
+
+def channel_problem(config: SubscriptionConfig) -> str | None:
+    channel, secrets = config.channel, config.secrets
+    if (channel == "email") != config.url.startswith("mailto:"):
+        return "url: e-mail subscriptions take mailto:address[,address]; the others an http(s) URL"
+    if config.format == "cap" and channel != "webhook":
+        return "format: cap is for webhook subscriptions"
+    if channel != "sms" and (config.to or config.body or config.headers):
+        return "to, body and headers are for sms subscriptions"
+    if channel == "webhook":
+        if not secrets:
+            return "secrets: a webhook needs at least one whsec_ secret"
+        for secret in secrets:
+            try:
+                decode_secret(secret)
+            except ValueError as error:
+                return f"secrets: {error}"
+    elif channel == "dingtalk":
+        if len(secrets) != 1 or not secrets[0].startswith("SEC"):
+            return "secrets: a DingTalk robot needs its one signing secret (SEC…), from 加签 in the robot's settings"
+    elif channel == "email":
+        addresses = recipients_of(config.url)
+        bad = [a for a in addresses if not MAILBOX.match(a)]
+        if not addresses or bad or secrets:
+            return f"url: not valid addresses {bad}" if bad else "url: mailto: needs an address; e-mail takes no secrets"
+    elif channel == "sms":
+        bad = [number for number in config.to if not PHONE.match(number)]
+        if not config.to or bad:
+            return f"to: phone numbers like +8613800000000 or 13800000000 (bad: {bad})"
+        used = set(PLACEHOLDER.findall(json.dumps([config.body, config.headers], ensure_ascii=False)))
+        if used - SMS_PLACEHOLDERS:
+            return f"body/headers: unknown placeholder(s) {sorted(used - SMS_PLACEHOLDERS)}; known: {sorted(SMS_PLACEHOLDERS)}"
+        if len(secrets) > 1:
+            return "secrets: an SMS gateway takes at most one secret"
+    elif secrets:
+        return "secrets: a WeCom robot takes none (its key is in the URL)"
+    return None
 
 
 @dataclass(frozen=True)

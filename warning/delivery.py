@@ -17,8 +17,12 @@ import requests
 from sqlalchemy import or_, select
 from sqlalchemy.orm import sessionmaker
 
-from notifiers.base import DELIVERED, GONE, Message, Outcome, next_delay_s
+from notifiers.base import DELIVERED, GONE, Message, Notifier, Outcome, next_delay_s
 from notifiers.cap import cap_body
+from notifiers.mail import EmailNotifier, SmtpServer, recipients_of
+from notifiers.robots import DingTalkRobot, WeComRobot
+from notifiers.sms import SmsGateway
+from notifiers.targets import redact
 from notifiers.webhook import WebhookNotifier
 from warning.events import Outbox
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
@@ -41,12 +45,26 @@ def claim(sessions: sessionmaker, now: datetime, settings: DeliverySettings) -> 
 
 
 def notifier_for(subscription: Subscription, http: requests.Session, settings: DeliverySettings,
-                 references: list[tuple[str, datetime]] | None = None):
+                 references: list[tuple[str, datetime]] | None = None) -> Notifier:
+    """The channel that sends to this subscriber, configured from its row and the delivery settings."""
+    common = {"timeout_s": settings.timeout_s, "lang": subscription.lang}
+    web = common | {"allow_private": settings.allow_private_targets}
+    channel, url = subscription.channel, subscription.url
+    if channel == "wecom":
+        return WeComRobot(url, http, **web)
+    if channel == "dingtalk":
+        return DingTalkRobot(url, subscription.secrets[0], http, **web)
+    if channel == "email":
+        return EmailNotifier(SmtpServer(**settings.smtp.model_dump()), recipients_of(url), **common)
+    if channel == "sms":
+        options = subscription.options
+        return SmsGateway(url, options["to"], http, options.get("body"), options.get("headers"),
+                          (subscription.secrets or [""])[0], **web)
     kwargs = {}
     if subscription.format == "cap":
-        kwargs = {"render": lambda message: cap_body(message, settings.cap_sender, references or []),
+        kwargs = {"render": lambda message: cap_body(message, settings.cap_sender, references or [], subscription.lang),
                   "content_type": "application/cap+xml; charset=utf-8"}
-    return WebhookNotifier(subscription.url, subscription.secrets, http, timeout_s=settings.timeout_s,
+    return WebhookNotifier(url, subscription.secrets, http, timeout_s=settings.timeout_s,
                            allow_private=settings.allow_private_targets, **kwargs)
 
 
@@ -91,7 +109,7 @@ def record(sessions: sessionmaker, outbox_id: int, outcome: Outcome, settings: D
         subscription = locked_subscription(session, row)
         subscription.failing_since = subscription.failing_since or now
         if outcome.status == GONE:
-            disable(session, subscription, f"endpoint answered 410 Gone at {now.isoformat()}", now)
+            disable(session, subscription, f"endpoint gone at {now.isoformat()}: {outcome.error}", now)
         elif now - subscription.failing_since >= timedelta(hours=settings.disable_after_h):
             disable(session, subscription, f"failing since {subscription.failing_since.isoformat()}", now)
         delay = next_delay_s(row.attempts, settings.retry_schedule_s, outcome.retry_after_s) \
@@ -116,7 +134,7 @@ def disable(session, subscription: Subscription, reason: str, now: datetime) -> 
         return
     subscription.enabled, subscription.disabled_reason = False, reason
     Outbox(session, None, now, 0).add("subscription.disabled", "", {
-        "schema_version": 1, "subscription": subscription.name, "url": subscription.url, "reason": reason})
+        "schema_version": 1, "subscription": subscription.name, "url": redact(subscription.url), "reason": reason})
 
 
 def drain(sessions: sessionmaker, http: requests.Session, settings: DeliverySettings,

@@ -180,6 +180,9 @@ class Subscription(Base):
     regions: Mapped[list]
     events: Mapped[list]
     format: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16), default="webhook")  # webhook, wecom, dingtalk, email, sms
+    lang: Mapped[str] = mapped_column(String(2), default="zh")
+    options: Mapped[dict] = mapped_column(default=dict)  # sms: to, body, headers
     source: Mapped[str] = mapped_column(String(16))  # config, api, cli
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(500))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES
-from triggers.tasks import ACTIVE, is_overdue
+from triggers.tasks import ACTIVE, STATUS_NAMES, is_overdue
 from warning.config import AppConfig
 from warning.models import Alert, Subsidy, Task
 
@@ -18,15 +18,11 @@ LABELS = {
     "zh": {"title": "防寒救助任务单", "region": "地区", "generated": "生成时间", "alerts": "当前预警", "tasks": "任务",
            "due": "完成时限", "role": "责任科室", "status": "状态", "overdue": "已逾期", "none": "无",
            "shelters": "庇寒场所", "capacity": "床位", "subsidy": "价格临时补贴", "onset": "开始",
-           "sign": "负责人签字", "date": "日期", "done_by": "完成情况",
-           "status_names": {"open": "待接收", "acknowledged": "已接收", "in_progress": "进行中", "done": "已完成",
-                            "not_needed": "无需执行"}},
+           "sign": "负责人签字", "date": "日期", "done_by": "完成情况"},
     "en": {"title": "Cold-weather relief task sheet", "region": "Region", "generated": "Generated", "alerts": "Alerts in force",
            "tasks": "Tasks", "due": "Due", "role": "Responsible", "status": "Status", "overdue": "OVERDUE", "none": "None",
            "shelters": "Cold shelters", "capacity": "places", "subsidy": "Temporary price subsidy", "onset": "from",
-           "sign": "Signed (officer in charge)", "date": "Date", "done_by": "Done",
-           "status_names": {"open": "open", "acknowledged": "acknowledged", "in_progress": "in progress", "done": "done",
-                            "not_needed": "not needed"}},
+           "sign": "Signed (officer in charge)", "date": "Date", "done_by": "Done"},
 }
 ENVIRONMENT = Environment(loader=PackageLoader("warning.web", "templates"),
                           autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
@@ -56,7 +52,7 @@ def sheet_model(session: Session, config: AppConfig, region_code: str, now: date
                     "evidence": a.evidence[lang]} for a in alerts],
         "tasks": [{"id": t.id, "type": t.type, "title": t.title[lang], "instructions": t.instructions[lang],
                    "role": t.role[lang], "due": local(t.due_at, zone), "status": t.status,
-                   "status_name": LABELS[lang]["status_names"][t.status], "instance": t.instance,
+                   "status_name": STATUS_NAMES[lang][t.status], "instance": t.instance,
                    "overdue": is_overdue(t.status, t.due_at, now), "active": t.status in ACTIVE,
                    "shelters": t.quantities.get("shelter_list", []), "note": t.note} for t in tasks],
         "subsidy": [{"month": s.month, "total_yuan": s.total_yuan, "recipients": s.recipients,

@@ -26,6 +26,8 @@ ENV_OVERRIDES = {
     "COLDWARN_QWEATHER_API_HOST": ("feeds", "qweather", "api_host"),
     "COLDWARN_OPEN_METEO_URL": ("feeds", "open_meteo", "url"),
     "COLDWARN_CPI_URL": ("feeds", "cpi", "url"),
+    "COLDWARN_SMTP_HOST": ("delivery", "smtp", "host"),
+    "COLDWARN_SMTP_PASSWORD": ("delivery", "smtp", "password"),
 }
 
 
@@ -98,6 +100,15 @@ class ScheduleSettings(StrictModel):
     misfire_grace_s: int = Field(default=300, ge=1)
 
 
+class SmtpSettings(StrictModel):
+    host: str = ""  # empty: e-mail subscriptions park their messages, saying so
+    port: int = Field(default=25, ge=1, le=65535)
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    username: str = ""
+    password: str = ""  # better from COLDWARN_SMTP_PASSWORD than in the file
+    sender: str = Field(default="coldwarn@localhost", pattern=r"^[^\s@]+@[^\s@]+$")
+
+
 class DeliverySettings(StrictModel):
     retry_schedule_s: list[float] = Field(
         default=[0, 5, 300, 1800, 7200, 18000, 36000, 36000], min_length=1)
@@ -108,6 +119,7 @@ class DeliverySettings(StrictModel):
     per_endpoint: int = Field(default=1, ge=1, le=64)  # to one subscriber; 1 keeps its events in order
     disable_after_h: float = Field(default=72, gt=0)  # an endpoint failing this long is disabled
     allow_private_targets: bool = False
+    smtp: SmtpSettings = SmtpSettings()
     cap_sender: str = Field(default="coldwarn@localhost", pattern=r"^[^\s,<&\"]+$")  # CAP <sender>: no spaces or commas
 
     @field_validator("retry_schedule_s")

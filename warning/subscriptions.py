@@ -8,10 +8,11 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from notifiers.targets import UnsafeTarget, check_url
+from notifiers.targets import UnsafeTarget, check_url, redact
 from triggers.validation import InvalidConfig, describe
 from warning.accounts import audit
 from warning.config import SubscriptionConfig
+from warning.events import iso
 from warning.models import OutboxMessage, Subscription, utcnow
 
 REMOVED_FROM_CONFIG = "removed from subscriptions.yaml"
@@ -26,34 +27,51 @@ def sync_config_subscriptions(session: Session, configured: list[SubscriptionCon
             session.add(row)
         elif row.disabled_reason == REMOVED_FROM_CONFIG or row.url != config.url:
             row.enabled, row.disabled_reason = True, None  # back in the file, or a new endpoint
-        row.url, row.secrets, row.regions = config.url, config.secrets, config.regions
-        row.events, row.format = config.events, config.format
+        apply(row, config)
     for row in existing.values():
         if row.enabled:
             row.enabled, row.disabled_reason = False, REMOVED_FROM_CONFIG
 
 
-def add_subscription(session: Session, fields: dict, source: str, allow_private: bool, actor: str) -> Subscription:
-    """Validate like a config entry (plus the URL's target) and store it; secrets are never echoed."""
+def validated(fields: dict) -> SubscriptionConfig:
     try:
-        config = SubscriptionConfig.model_validate(fields)
+        return SubscriptionConfig.model_validate(fields)
     except ValidationError as error:
         raise InvalidConfig(describe(error, "subscription")) from None
+
+
+def add_subscription(session: Session, fields: dict, source: str, allow_private: bool, actor: str) -> Subscription:
+    """Validate like a config entry (plus the URL's target) and store it; secrets are never echoed."""
+    config = validated(fields)
     problems = []
     try:
-        check_url(config.url, allow_private)
+        if config.channel != "email":
+            check_url(config.url, allow_private)
     except UnsafeTarget as error:
         problems.append(f"url: {error}")
     if session.scalar(select(Subscription.id).where(Subscription.name == config.name)):
         problems.append(f"name: {config.name} exists already")
     if problems:
         raise InvalidConfig(problems)
-    row = Subscription(name=config.name, url=config.url, secrets=config.secrets, regions=config.regions,
-                       events=config.events, format=config.format, source=source, enabled=True, created_at=utcnow())
+    row = Subscription(name=config.name, source=source, enabled=True, created_at=utcnow())
+    apply(row, config)
     session.add(row)
-    audit(session, actor, "subscription.add", f"subscription/{config.name}", None,
-          {"url": config.url, "events": config.events, "regions": config.regions, "format": config.format})
+    audit(session, actor, "subscription.add", f"subscription/{config.name}", None, describe_subscription(row))
     return row
+
+
+def apply(row: Subscription, config: SubscriptionConfig) -> None:
+    row.url, row.secrets, row.regions = config.url, config.secrets, config.regions
+    row.events, row.format, row.channel = config.events, config.format, config.channel
+    row.lang, row.options = config.lang, config.options
+
+
+def describe_subscription(row: Subscription) -> dict:
+    """What may be shown of a subscription: never its secrets, nor the keys in a robot's URL."""
+    return {"name": row.name, "channel": row.channel, "url": redact(row.url), "regions": row.regions,
+            "events": row.events, "format": row.format, "lang": row.lang, "recipients": len(row.options.get("to", [])),
+            "source": row.source, "enabled": row.enabled, "disabled_reason": row.disabled_reason,
+            "failing_since": iso(row.failing_since), "created_at": iso(row.created_at)}
 
 
 def remove_subscription(session: Session, name: str, actor: str) -> int:

@@ -13,7 +13,7 @@ from typing import Callable
 
 import requests
 
-from notifiers.webhook import retry_after_seconds
+from notifiers.http import retry_after_seconds
 
 RETRYABLE_STATUS = {408, 429}
 
