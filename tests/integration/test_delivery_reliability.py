@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from warning.cycle import run_cycle
 from warning.delivery import drain
-from warning.models import OutboxMessage, Subscription, utcnow
+from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.sources import open_source
 from tests.conftest import TEST_SECRET, settings_env, write_subscription
 
@@ -119,3 +119,64 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_with_the_same_ids(
     assert len(slow_receiver.ids) >= len(expected)  # some perhaps twice, always under the same webhook-id
     with rt.sessions() as session:
         assert set(session.scalars(select(OutboxMessage.status))) == {"delivered"}
+
+
+class HangingReceiver(SlowReceiver):
+    """Holds every request until released, like an endpoint whose upstream has stalled."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        super().__init__(0)
+
+    def app(self, environ, start_response):
+        self.release.wait(30)
+        return super().app(environ, start_response)
+
+
+def test_a_receiver_hanging_past_the_timeout_is_retried_later_with_the_same_id(make_runtime, config_dir):
+    receiver = HangingReceiver()
+    try:
+        write_subscription(config_dir, receiver.url, events=["alert.issued"], regions=["220802"])
+        settings = config_dir / "settings.toml"
+        settings.write_text(settings.read_text().replace("timeout_s = 10", "timeout_s = 1"))
+        rt = make_runtime()
+        run_cycle(rt, open_source(rt, "demo"), deliver=False)
+        counts = drain(rt.sessions, rt.http, rt.settings.delivery)
+        assert counts["failed"] >= 1 and counts["delivered"] == 0
+        with rt.sessions() as session:
+            rows = session.scalars(select(OutboxMessage)).all()
+            attempts = session.scalars(select(DeliveryAttempt)).all()
+        assert {r.status for r in rows} == {"pending"} and all("Timeout" in r.last_error for r in rows)
+        assert all(a.latency_ms >= 1000 and a.http_status is None for a in attempts)
+
+        receiver.release.set()
+        counts = drain(rt.sessions, rt.http, rt.settings.delivery, now=utcnow() + timedelta(seconds=10))
+        assert counts["delivered"] == len(rows)
+        assert {r.message_id for r in rows} <= set(receiver.ids)  # the same webhook-ids as the timed-out tries
+    finally:
+        receiver.release.set()
+        receiver.close()
+
+
+def test_429_retry_after_holds_the_next_attempt_back(make_runtime, config_dir, httpserver):
+    httpserver.expect_ordered_request("/hook").respond_with_data("slow down", status=429, headers={"Retry-After": "120"})
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued"], regions=["220802"])
+    settings = config_dir / "settings.toml"
+    settings.write_text(settings.read_text().replace("workers = 8 ", "workers = 1 "))
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    first = drain(rt.sessions, rt.http, rt.settings.delivery)
+    assert first["failed"] == 1
+    with rt.sessions() as session:
+        held = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).one()
+        attempt = session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.outbox_id == held.id)).one()
+    assert attempt.http_status == 429 and held.status == "pending"
+    wait_s = (held.next_attempt_at - attempt.attempted_at).total_seconds()
+    assert wait_s >= 119  # the schedule alone would have retried after about 5 s
+
+    assert drain(rt.sessions, rt.http, rt.settings.delivery, now=utcnow() + timedelta(seconds=60))["delivered"] == 0
+    later = drain(rt.sessions, rt.http, rt.settings.delivery, now=utcnow() + timedelta(seconds=121))
+    assert later["delivered"] == 1
+    with rt.sessions() as session:
+        assert session.get(OutboxMessage, held.id).status == "delivered"
