@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install postgres browser bench clean
+.PHONY: run test install postgres browser bench clean schemas
 
 run: install
 	$(BIN)/coldwarn db upgrade
@@ -42,3 +42,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# Rewrite docs/schemas/ from notifiers/schemas.py after a deliberate change to an event's contract.
+schemas: install
+	$(BIN)/python -c 'from pathlib import Path; from notifiers.schemas import EVENT_MODELS, schema_file; \
+	  [Path(f"docs/schemas/{t}.v1.json").write_text(schema_file(t), encoding="utf-8") for t in EVENT_MODELS]'

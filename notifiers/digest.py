@@ -118,10 +118,13 @@ def subsidy_digest(data: dict, lang: str) -> Digest:
     w = WORDS[lang]
     title = f"{data['region']['name']}{w['subsidy']}" if lang == "zh" else f"{data['region']['name']}: {w['subsidy']}"
     per = data["per_person_yuan"]
+
+    def yuan(value: float | None) -> str:  # unknown when the county has no standard or caseload on file
+        return w["unknown"] if value is None else f"{value:.2f}"
     return Digest(title, ((w["month"], data["month"]),
-                          (w["per_person"], f"{per['urban']:.2f} / {per['rural']:.2f} {w['yuan']}"),
-                          (w["recipients"], str(data["recipients"])),
-                          (w["total"], f"{data['total_yuan']:.2f} {w['yuan']}")))
+                          (w["per_person"], f"{yuan(per['urban'])} / {yuan(per['rural'])} {w['yuan']}"),
+                          (w["recipients"], w["unknown"] if data["recipients"] is None else str(data["recipients"])),
+                          (w["total"], f"{yuan(data['total_yuan'])} {w['yuan']}")))
 
 
 def admin_digest(event: str, data: dict, lang: str) -> Digest:

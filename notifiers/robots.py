@@ -15,7 +15,7 @@ from urllib.parse import quote_plus
 
 import requests
 
-from notifiers.base import DELIVERED, GONE, PERMANENT, RETRY, Message, Outcome, truncate
+from notifiers.base import GONE, PERMANENT, RETRY, Message, Outcome, truncate
 from notifiers.digest import digest
 from notifiers.http import post
 

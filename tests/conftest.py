@@ -94,3 +94,18 @@ def write_subscription(config_dir: Path, url: str, **fields) -> None:
     import yaml
     entry = {"name": "receiver", "url": url, "secrets": [TEST_SECRET], **fields}
     (config_dir / "subscriptions.yaml").write_text(yaml.safe_dump({"subscriptions": [entry]}), encoding="utf-8")
+
+
+def received_events(httpserver, path: str | None = None) -> list[dict]:
+    """What a receiver got, each webhook verified with the reference Standard Webhooks library and
+    checked against the published schema of its event type (docs/schemas/)."""
+    import jsonschema
+    from standardwebhooks.webhooks import Webhook
+    from notifiers.schemas import event_schema
+    events = []
+    for request, _ in httpserver.log:
+        if path is None or request.path == path:
+            event = Webhook(TEST_SECRET).verify(request.get_data(), dict(request.headers))
+            jsonschema.validate(event, event_schema(event["type"]), format_checker=jsonschema.FormatChecker())
+            events.append(event)
+    return events

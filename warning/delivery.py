@@ -24,7 +24,7 @@ from notifiers.robots import DingTalkRobot, WeComRobot
 from notifiers.sms import SmsGateway
 from notifiers.targets import redact
 from notifiers.webhook import WebhookNotifier
-from warning.events import Outbox
+from warning.events import SCHEMA_VERSION, Outbox
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.settings import DeliverySettings
 
@@ -134,7 +134,7 @@ def disable(session, subscription: Subscription, reason: str, now: datetime) -> 
         return
     subscription.enabled, subscription.disabled_reason = False, reason
     Outbox(session, None, now, 0).add("subscription.disabled", "", {
-        "schema_version": 1, "subscription": subscription.name, "url": redact(subscription.url), "reason": reason})
+        "schema_version": SCHEMA_VERSION, "subscription": subscription.name, "url": redact(subscription.url), "reason": reason})
 
 
 def drain(sessions: sessionmaker, http: requests.Session, settings: DeliverySettings,

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notifiers.schemas import SCHEMA_VERSION
 from triggers.levels import HAZARD_NAMES, LEVEL_NAMES
 from warning.models import Alert, OutboxMessage, Subscription, Subsidy, Task
 
-SCHEMA_VERSION = 1
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -12,7 +12,7 @@ from triggers.tasks import ACTIVE, IllegalTransition, check_transition
 from triggers.validation import InvalidConfig
 from warning.accounts import audit
 from warning.config import AppConfig
-from warning.events import Outbox, region_info, task_data
+from warning.events import SCHEMA_VERSION, Outbox, region_info, task_data
 from warning.models import Task
 
 
@@ -38,7 +38,7 @@ def set_status(session: Session, config: AppConfig, outbox: Outbox, task_id: int
 
 
 def task_event(task: Task, region: dict, actor: str | None = None, overdue: bool = False) -> dict:
-    return {"schema_version": 1, "region": region_info(region), "alert_id": task.alert_id,
+    return {"schema_version": SCHEMA_VERSION, "region": region_info(region), "alert_id": task.alert_id,
             "subsidy_id": task.subsidy_id, "task": task_data(task) | {"instance": task.instance, "note": task.note},
             "changed_by": actor, "overdue": overdue}
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from standardwebhooks.webhooks import Webhook
 
 from tests import demo
-from tests.conftest import TEST_SECRET, settings_env, write_subscription
+from tests.conftest import received_events, settings_env, write_subscription
 
 COLDWARN = str(Path(sys.executable).parent / "coldwarn")
 
@@ -42,7 +41,7 @@ def test_run_once_twice_on_the_demo(env, config_dir, httpserver):
     assert summary["tasks_created"] > 0 and summary["subsidies"]["started"] == 49
     assert summary["deliveries"]["delivered"] == len(httpserver.log) > 0
     assert set(summary["timings_ms"]) == {"pull", "assess", "reconcile", "plan", "persist", "deliver"}
-    events = [Webhook(TEST_SECRET).verify(r.get_data(), dict(r.headers)) for r, _ in httpserver.log]
+    events = received_events(httpserver)
     assert {e["data"]["region"]["code"] for e in events
             if e["type"] == "alert.issued" and e["data"]["hazard"] == "cold_wave"} == set(levels)
 

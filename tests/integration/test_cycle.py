@@ -7,7 +7,6 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
-from standardwebhooks.webhooks import Webhook
 
 from warning.cycle import run_cycle
 from warning.delivery import drain
@@ -15,7 +14,7 @@ from warning.feeds.scenario import load_scenario
 from warning.models import Alert, OutboxMessage, Subscription, Subsidy, Task
 from warning.scenario_data import ensure_scenario_caseload
 from tests import demo
-from tests.conftest import TEST_SECRET, write_subscription
+from tests.conftest import received_events, write_subscription
 
 
 def demo_cycle(rt, deliver=True):
@@ -28,10 +27,6 @@ def demo_cycle(rt, deliver=True):
 def receiver(httpserver):
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     return httpserver
-
-
-def received(httpserver) -> list[dict]:
-    return [Webhook(TEST_SECRET).verify(req.get_data(), dict(req.headers)) for req, _ in httpserver.log]
 
 
 def test_demo_cycle_raises_the_designed_levels_plans_tasks_and_delivers(make_runtime, config_dir, receiver):
@@ -48,7 +43,7 @@ def test_demo_cycle_raises_the_designed_levels_plans_tasks_and_delivers(make_run
     assert summary["alerts"]["by_hazard"]["cold_wave"] == dict(Counter(levels.values()))
     assert summary["regions_assessed"] == 59  # Jilin's 60 counties less the one without coordinates
 
-    events = received(receiver)
+    events = received_events(receiver)
     assert summary["deliveries"] == {"delivered": len(events), "failed": 0, "parked": 0}
     issued = {e["data"]["region"]["code"]: e["data"]["level"] for e in events
               if e["type"] == "alert.issued" and e["data"]["hazard"] == "cold_wave"}
@@ -160,7 +155,7 @@ def test_subscription_scope_and_event_filter(make_runtime, config_dir, receiver)
     write_subscription(config_dir, receiver.url_for("/hook"), regions=["220800"], events=["alert.issued"])
     rt = make_runtime()
     demo_cycle(rt)
-    events = received(receiver)
+    events = received_events(receiver)
     assert {e["type"] for e in events} == {"alert.issued"}
     assert {e["data"]["region"]["code"] for e in events if e["data"]["hazard"] == "cold_wave"} == {
         c for c in demo.designed_levels() if c.startswith("2208")}

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
-from standardwebhooks.webhooks import Webhook
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -21,7 +20,7 @@ from warning.cycle import run_cycle
 from warning.delivery import drain
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.sources import open_source
-from tests.conftest import TEST_SECRET, settings_env, write_subscription
+from tests.conftest import TEST_SECRET, received_events, settings_env, write_subscription
 
 
 class SlowReceiver:
@@ -85,7 +84,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_admins_are_told(make_runti
     with rt.sessions() as session:
         platform = session.scalars(select(Subscription).where(Subscription.name == "county-platform")).one()
     assert not platform.enabled and platform.disabled_reason.startswith("failing since")
-    told = [Webhook(TEST_SECRET).verify(r.get_data(), dict(r.headers)) for r, _ in httpserver.log if r.path == "/admin"]
+    told = received_events(httpserver, "/admin")
     assert [(e["type"], e["data"]["subscription"]) for e in told] == [("subscription.disabled", "county-platform")]
 
 

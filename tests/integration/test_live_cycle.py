@@ -8,14 +8,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
-from standardwebhooks.webhooks import Webhook
 from werkzeug.wrappers import Response
 
 from warning.cycle import run_cycle
 from warning.models import Alert, FeedRun, utcnow
 from warning.sources import open_source
 from warning.web import create_app
-from tests.conftest import TEST_SECRET, write_subscription
+from tests.conftest import received_events, write_subscription
 from tests.emulators import open_meteo_handler
 
 
@@ -110,8 +109,7 @@ def test_a_stale_feed_is_announced_once_and_its_recovery_too(live_runtime, confi
     run_cycle(rt, open_source(rt))
     assert client.get("/readyz").status_code == 200
 
-    admin = [Webhook(TEST_SECRET).verify(req.get_data(), dict(req.headers))
-             for req, _ in httpserver.log if req.path == "/admin"]
+    admin = received_events(httpserver, "/admin")
     assert [(e["type"], e["data"]["feed"]) for e in admin] == [("feed.stale", "forecast"), ("feed.recovered", "forecast")]
     assert admin[0]["data"]["max_age_h"] == 12
 

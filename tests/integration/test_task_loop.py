@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 import pytest
 import yaml
 from sqlalchemy import select
-from standardwebhooks.webhooks import Webhook
 
 from triggers.validation import InvalidConfig
 from warning.cycle import run_cycle
@@ -21,7 +20,7 @@ from warning.render import render_html, render_markdown, sheet_model
 from warning.scenario_data import ensure_scenario_caseload
 from warning.tasks import progress, set_status
 from tests import demo
-from tests.conftest import TEST_SECRET, write_subscription
+from tests.conftest import received_events, write_subscription
 
 ORANGE = "220802"  # 洮北区
 YELLOW = "220102"  # 南关区
@@ -70,7 +69,7 @@ def test_a_county_moves_its_tasks_on_and_subscribers_hear_of_it(make_runtime, co
     for status in ("acknowledged", "in_progress", "done"):
         change(rt, task.id, status, note="visited 1,859 people" if status == "done" else None)
     drain(rt.sessions, rt.http, rt.settings.delivery)
-    events = [Webhook(TEST_SECRET).verify(r.get_data(), dict(r.headers)) for r, _ in httpserver.log]
+    events = received_events(httpserver)
     assert [e["data"]["task"]["status"] for e in events] == ["acknowledged", "in_progress", "done"]
     assert events[-1]["data"]["changed_by"] == "county-officer" and events[-1]["data"]["task"]["note"] == "visited 1,859 people"
 

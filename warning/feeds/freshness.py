@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from warning.events import Outbox, iso
+from warning.events import SCHEMA_VERSION, Outbox, iso
 from warning.models import FeedStatus
 from warning.settings import FreshnessSettings
 
@@ -41,5 +41,5 @@ def update_freshness(session: Session, data_times: dict[str, list[datetime | Non
 
 
 def feed_event(feed: str, oldest: datetime | None, stale_since: datetime, settings: FreshnessSettings) -> dict:
-    return {"schema_version": 1, "feed": feed, "data_as_of": iso(oldest), "stale_since": iso(stale_since),
+    return {"schema_version": SCHEMA_VERSION, "feed": feed, "data_as_of": iso(oldest), "stale_since": iso(stale_since),
             "max_age_h": max_age(feed, settings).total_seconds() / 3600}
