@@ -16,6 +16,7 @@ from warning.runtime import Runtime
 from warning.settings import SHIPPED_CONFIG_DIR, load_settings
 
 POSTGRES_URL = os.environ.get("COLDWARN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PASSWORD = "correct horse battery"
 TEST_SECRET = "whsec_" + base64.b64encode(b"coldwarn-test-secret-32-bytes!!!").decode()
 
 
@@ -109,3 +110,26 @@ def received_events(httpserver, path: str | None = None) -> list[dict]:
             jsonschema.validate(event, event_schema(event["type"]), format_checker=jsonschema.FormatChecker())
             events.append(event)
     return events
+
+
+@pytest.fixture
+def api(make_runtime):
+    """Call the API as admin root, province jilin (220000) or beijing (110000), county nanguan (220102)
+    or viewer watcher: api(method, path, who, json=…)."""
+    from warning.accounts import create_token, create_user
+    from warning.web import create_app
+    rt = make_runtime()
+    tokens = {}
+    with rt.sessions.begin() as session:
+        for name, role, region in [("root", "admin", None), ("jilin", "province", "220000"),
+                                   ("beijing", "province", "110000"), ("nanguan", "county", "220102"),
+                                   ("watcher", "viewer", None)]:
+            create_user(session, name, role, region, PASSWORD, rt.config.area_codes, actor="test")
+            tokens[name] = create_token(session, name, "test", actor="test")
+    client = create_app(rt).test_client()
+
+    def call(method, path, who=None, **kw):
+        headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
+        return client.open(path, method=method, headers=headers, **kw)
+    call.rt, call.tokens, call.client = rt, tokens, client
+    return call

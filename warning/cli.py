@@ -500,13 +500,13 @@ def subscriptions_add(name, url, channel, secrets, regions, events, fmt, lang, p
 @fail_on_config
 def subscriptions_list():
     """Every subscriber with its state and what is waiting or parked for it (secrets are not shown)."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
     from notifiers.targets import redact
-    from warning.models import OutboxMessage, Subscription
+    from warning.models import Subscription
+    from warning.subscriptions import parked_counts
 
     def render(session):
-        counts = dict(session.execute(select(OutboxMessage.subscription_id, func.count())
-                                      .where(OutboxMessage.status == "parked").group_by(OutboxMessage.subscription_id)).all())
+        counts = parked_counts(session)
         return "".join(f"{s.name}\t{s.source}\t{'enabled' if s.enabled else 'disabled: ' + (s.disabled_reason or '')}\t"
                        f"{s.channel}/{s.format}\t{redact(s.url)}\t{','.join(s.regions) or 'everywhere'}\t"
                        f"parked={counts.get(s.id, 0)}\n"

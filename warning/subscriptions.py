@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from notifiers.targets import UnsafeTarget, check_url, redact
 from triggers.validation import InvalidConfig, describe
-from warning.accounts import audit
-from warning.config import SubscriptionConfig
+from warning.accounts import audit, can_change, can_see
+from warning.config import ADMIN_EVENTS, SubscriptionConfig
 from warning.events import iso
 from warning.models import OutboxMessage, Subscription, utcnow
 
@@ -114,3 +114,23 @@ def replay_parked(session: Session, actor: str, message_id: str | None = None, s
     audit(session, actor, "outbox.replay", message_id or f"subscription/{subscription}", None,
           {"messages": len(messages), "since": since.isoformat() if since else None})
     return len(messages)
+
+
+def may_view(user, subscription_regions: list[str]) -> bool:
+    """Admins and viewers see every subscription; others those confined to their own area."""
+    if user.role in ("admin", "viewer"):
+        return True
+    return bool(subscription_regions) and all(can_see(user, code) for code in subscription_regions)
+
+
+def may_manage(user, subscription_regions: list[str], events: list[str]) -> bool:
+    """Province and county users manage subscriptions inside their area; admin events are for admins."""
+    if user.role == "admin":
+        return True
+    return (user.role != "viewer" and not set(events) & set(ADMIN_EVENTS)
+            and bool(subscription_regions) and all(can_change(user, code) for code in subscription_regions))
+
+
+def parked_counts(session: Session) -> dict[int, int]:
+    return dict(session.execute(select(OutboxMessage.subscription_id, func.count())
+                                .where(OutboxMessage.status == "parked").group_by(OutboxMessage.subscription_id)).all())

@@ -6,32 +6,13 @@ import pytest
 from sqlalchemy import select
 
 from triggers.validation import InvalidConfig
-from warning.accounts import create_token, create_user, revoke_token
+from warning.accounts import create_user, revoke_token
 from warning.models import ApiToken, AuditEntry
 from warning.web import create_app
+from tests.conftest import PASSWORD
 
-PASSWORD = "correct horse battery"
 ENTRY = {"area_code": "220100", "month": "2025-12", "cpi_yoy": 2.1, "food_cpi_yoy": 6.1,
          "released_on": "2026-01-17", "reason": "survey office bulletin No. 12"}
-
-
-@pytest.fixture
-def api(make_runtime):
-    rt = make_runtime()
-    tokens = {}
-    with rt.sessions.begin() as session:
-        for name, role, region in [("root", "admin", None), ("jilin", "province", "220000"),
-                                   ("beijing", "province", "110000"), ("nanguan", "county", "220102"),
-                                   ("watcher", "viewer", None)]:
-            create_user(session, name, role, region, PASSWORD, rt.config.area_codes, actor="test")
-            tokens[name] = create_token(session, name, "test", actor="test")
-    client = create_app(rt).test_client()
-
-    def call(method, path, who=None, **kw):
-        headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
-        return client.open(path, method=method, headers=headers, **kw)
-    call.rt, call.tokens = rt, tokens
-    return call
 
 
 def test_without_a_valid_token_the_api_answers_401_problem(api):
@@ -106,3 +87,15 @@ def test_pagination_and_unknown_paths_answer_problems(api):
     assert api("GET", "/api/v1/feed-runs?per_page=500", "root").status_code == 422
     assert api("GET", "/api/v1/nothing-here", "root").content_type == "application/problem+json"
     assert api("GET", "/api/v1/openapi.json").json["openapi"].startswith("3.")
+
+
+def test_the_openapi_document_is_valid_and_describes_every_route(api):
+    from openapi_spec_validator import validate
+    document = api("GET", "/api/v1/openapi.json").json
+    validate(document)
+    app = api.client.application
+    routes = {(rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}"), method.lower())
+              for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi"
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    documented = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert routes == documented

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import wraps
 
 from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy import func, select
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 
 from triggers.validation import InvalidConfig
 from triggers.tasks import is_overdue
 from warning.accounts import audit, can_change, can_see, user_for_token
 from warning.caseload import export_caseload, import_caseload, import_shelters
-from warning.events import Outbox, task_data
+from warning.config import COUNTY_EVENTS
+from warning.events import Outbox, iso, task_data
 from warning.manual_cpi import as_dict, set_manual_cpi
-from warning.models import FeedRun, ManualCpi, Task, utcnow
+from warning.models import DeliveryAttempt, FeedRun, ManualCpi, OutboxMessage, Subscription, Task, utcnow
 from warning.render import render_html, render_markdown, sheet_model
+from warning.subscriptions import (add_subscription, describe_subscription, may_manage, may_view, parked_counts,
+                                   remove_subscription, replay_parked)
 from warning.tasks import progress, set_status
 from warning.web import runtime
 from warning.web.openapi import OPENAPI
@@ -80,6 +84,13 @@ def paginated(session, query, render) -> dict:
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     items = session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": [render(i) for i in items], "page": page, "per_page": per_page, "total": total}
+
+
+def paginated_list(items: list, render) -> dict:
+    """The same page for a list already filtered in Python (by scope rules SQL cannot express)."""
+    page, per_page = page_args()
+    shown = items[(page - 1) * per_page: page * per_page]
+    return {"items": [render(i) for i in shown], "page": page, "per_page": per_page, "total": len(items)}
 
 
 @api.errorhandler(InvalidConfig)
@@ -218,3 +229,132 @@ def caseload_upload():
                          in_scope=lambda code: can_change(g.user, code))
         audit(session, g.user.name, f"{request.path.rsplit('/', 1)[-1]}.import", "upload.csv", None, {"rows": count})
     return jsonify({"imported": count}), 201
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("send a JSON object")
+    return body
+
+
+def parse_instant(value, field: str) -> datetime:
+    """An ISO 8601 time; without an offset it is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidConfig([f"{field}: an ISO 8601 time such as 2026-01-19T08:00:00+08:00 (got {value!r})"]) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def visible_subscriptions(session) -> list[Subscription]:
+    return [s for s in session.scalars(select(Subscription).order_by(Subscription.name)) if may_view(g.user, s.regions)]
+
+
+def managed_subscription(session, name: str) -> Subscription:
+    """The named subscription if the caller may change it: 404 when they cannot see it, 403 when only see it."""
+    row = session.scalars(select(Subscription).where(Subscription.name == name)).first()
+    if row is None or not may_view(g.user, row.regions):
+        raise NotFound(f"no subscription {name}")
+    if not may_manage(g.user, row.regions, row.events):
+        raise Forbidden(f"{g.user.name} may not change subscription {name}")
+    return row
+
+
+@api.get("/subscriptions")
+@authenticated
+def list_subscriptions():
+    with runtime().sessions() as session:
+        counts = parked_counts(session)
+        return jsonify(paginated_list(visible_subscriptions(session),
+                                      lambda s: describe_subscription(s) | {"parked": counts.get(s.id, 0)}))
+
+
+@api.post("/subscriptions")
+@authenticated
+def create_subscription():
+    body = json_body()
+    regions, events = body.get("regions") or [], body.get("events") or list(COUNTY_EVENTS)
+    if not (isinstance(regions, list) and isinstance(events, list)):
+        raise InvalidConfig(["regions: a list of region codes; events: a list of event types"])
+    if not may_manage(g.user, [str(r) for r in regions], [str(e) for e in events]):
+        return problem(403, "Forbidden", f"{g.user.name} may subscribe only to their own area's events, "
+                                         "naming its region codes")
+    with runtime().sessions.begin() as session:
+        row = add_subscription(session, body, "api", runtime().settings.delivery.allow_private_targets, g.user.name)
+        session.flush()
+        result = describe_subscription(row)
+    return jsonify(result), 201
+
+
+@api.delete("/subscriptions/<name>")
+@authenticated
+def delete_subscription(name: str):
+    with runtime().sessions.begin() as session:
+        managed_subscription(session, name)
+        parked = remove_subscription(session, name, g.user.name)
+    return jsonify({"removed": name, "parked": parked})
+
+
+@api.post("/subscriptions/<name>/replay")
+@authenticated
+def replay_subscription(name: str):
+    body = request.get_json(silent=True) or {}
+    since = parse_instant(body.get("since"), "since") if isinstance(body, dict) and body.get("since") else None
+    with runtime().sessions.begin() as session:
+        managed_subscription(session, name)
+        queued = replay_parked(session, g.user.name, subscription=name, since=since)
+    return jsonify({"queued": queued})
+
+
+def delivery_view(row: OutboxMessage, names: dict[int, str]) -> dict:
+    return {"message_id": row.message_id, "subscription": names[row.subscription_id], "event_type": row.event_type,
+            "status": row.status, "attempts": row.attempts, "created_at": iso(row.created_at),
+            "next_attempt_at": iso(row.next_attempt_at) if row.status == "pending" else None,
+            "delivered_at": iso(row.delivered_at), "last_error": row.last_error}
+
+
+@api.get("/deliveries")
+@authenticated
+def list_deliveries():
+    with runtime().sessions() as session:
+        names = {s.id: s.name for s in visible_subscriptions(session)}
+        query = select(OutboxMessage).where(OutboxMessage.subscription_id.in_(names)).order_by(OutboxMessage.id.desc())
+        if request.args.get("status"):
+            query = query.where(OutboxMessage.status.in_(request.args["status"].split(",")))
+        if request.args.get("subscription"):
+            query = query.where(OutboxMessage.subscription_id.in_(
+                [i for i, n in names.items() if n == request.args["subscription"]]))
+        return jsonify(paginated(session, query, lambda row: delivery_view(row, names)))
+
+
+def visible_delivery(session, message_id: str) -> tuple[OutboxMessage, Subscription]:
+    row = session.scalars(select(OutboxMessage).where(OutboxMessage.message_id == message_id)).first()
+    subscription = session.get(Subscription, row.subscription_id) if row else None
+    if subscription is None or not may_view(g.user, subscription.regions):
+        raise NotFound(f"no message {message_id}")
+    return row, subscription
+
+
+@api.get("/deliveries/<message_id>")
+@authenticated
+def delivery_detail(message_id: str):
+    with runtime().sessions() as session:
+        row, subscription = visible_delivery(session, message_id)
+        attempts = session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.outbox_id == row.id)
+                                   .order_by(DeliveryAttempt.id)).all()
+        return jsonify(delivery_view(row, {subscription.id: subscription.name}) | {"data": row.data, "attempts": [
+            {"at": iso(a.attempted_at), "outcome": a.outcome, "http_status": a.http_status,
+             "latency_ms": a.latency_ms, "error": a.error} for a in attempts]})
+
+
+@api.post("/deliveries/<message_id>/replay")
+@authenticated
+def replay_delivery(message_id: str):
+    with runtime().sessions.begin() as session:
+        row, subscription = visible_delivery(session, message_id)
+        managed_subscription(session, subscription.name)
+        if row.status != "parked":
+            return problem(409, "Conflict", f"only parked messages are replayed; {message_id} is {row.status}")
+        replay_parked(session, g.user.name, message_id=message_id)
+    return jsonify({"queued": 1})

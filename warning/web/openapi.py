@@ -17,6 +17,31 @@ MANUAL_CPI = {"type": "object", "properties": {
     "cpi_yoy": {"type": "number"}, "food_cpi_yoy": {"type": "number"}, "released_on": {"type": "string"},
     "entered_by": {"type": "string"}, "reason": {"type": "string"}, "entered_at": {"type": "string"}}}
 
+NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+MESSAGE_ID = {"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}
+QUEUED = {"type": "object", "properties": {"queued": {"type": "integer"}}}
+STRINGS = {"type": "array", "items": {"type": "string"}}
+CHANNEL = {"type": "string", "enum": ["webhook", "wecom", "dingtalk", "email", "sms"]}
+SUBSCRIPTION = {"type": "object", "properties": {
+    "name": {"type": "string"}, "channel": CHANNEL, "url": {"type": "string"}, "regions": STRINGS, "events": STRINGS,
+    "format": {"type": "string"}, "lang": {"type": "string"}, "recipients": {"type": "integer"},
+    "source": {"type": "string"}, "enabled": {"type": "boolean"}, "disabled_reason": {"type": "string", "nullable": True},
+    "failing_since": {"type": "string", "nullable": True}, "created_at": {"type": "string"},
+    "parked": {"type": "integer"}}}
+NEW_SUBSCRIPTION = {"type": "object", "required": ["name", "url"], "properties": {
+    "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}, "channel": CHANNEL,
+    "url": {"type": "string", "description": "http(s) URL; e-mail: mailto:a@x,b@y"},
+    "secrets": {**STRINGS, "description": "webhook: whsec_… (1-3); dingtalk: SEC…; sms: optional gateway key"},
+    "regions": STRINGS, "events": STRINGS, "format": {"type": "string", "enum": ["json", "cap"]},
+    "lang": {"type": "string", "enum": ["zh", "en"]}, "to": {**STRINGS, "description": "sms: phone numbers"},
+    "body": {"type": "object", "description": "sms: JSON body with {to} {to_list} {text} {id} {secret}"},
+    "headers": {"type": "object", "additionalProperties": {"type": "string"}}}}
+DELIVERY = {"type": "object", "properties": {
+    "message_id": {"type": "string"}, "subscription": {"type": "string"}, "event_type": {"type": "string"},
+    "status": {"type": "string", "enum": ["pending", "delivered", "parked"]}, "attempts": {"type": "integer"},
+    "created_at": {"type": "string"}, "next_attempt_at": {"type": "string", "nullable": True},
+    "delivered_at": {"type": "string", "nullable": True}, "last_error": {"type": "string", "nullable": True}}}
+
 
 def page_of(item: dict) -> dict:
     return {"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
@@ -95,6 +120,51 @@ OPENAPI = {
                      "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
                      "responses": {"201": {"description": "imported", "content": {"application/json": {"schema": {
                          "type": "object", "properties": {"imported": {"type": "integer"}}}}}}, **errors(401, 403, 422)}},
+        },
+        "/api/v1/subscriptions": {
+            "get": {"summary": "Subscriptions the caller may see (no secrets; robot keys hidden), with parked counts",
+                    "parameters": PAGING,
+                    "responses": {"200": {"description": "a page", "content": {"application/json": {
+                        "schema": page_of(SUBSCRIPTION)}}}, **errors(401, 422)}},
+            "post": {"summary": "Add a subscription (province and county users: inside their area, county events only)",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": NEW_SUBSCRIPTION}}},
+                     "responses": {"201": {"description": "added", "content": {"application/json": {"schema": SUBSCRIPTION}}},
+                                   **errors(400, 401, 403, 422)}},
+        },
+        "/api/v1/subscriptions/{name}": {
+            "delete": {"summary": "Remove (disable) a subscription added by API or CLI; what it still had is parked",
+                       "parameters": [NAME],
+                       "responses": {"200": {"description": "removed", "content": {"application/json": {"schema": {
+                           "type": "object", "properties": {"removed": {"type": "string"}, "parked": {"type": "integer"}}}}}},
+                           **errors(401, 403, 404, 422)}},
+        },
+        "/api/v1/subscriptions/{name}/replay": {
+            "post": {"summary": "Queue again everything parked for this subscription (optionally since a time)",
+                     "parameters": [NAME],
+                     "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                         "since": {"type": "string", "format": "date-time"}}}}}},
+                     "responses": {"200": {"description": "queued", "content": {"application/json": {"schema": QUEUED}}},
+                                   **errors(401, 403, 404, 422)}},
+        },
+        "/api/v1/deliveries": {
+            "get": {"summary": "Outbox messages of the subscriptions the caller may see, newest first",
+                    "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"},
+                                    "description": "comma-separated: pending, delivered, parked"},
+                                   {"name": "subscription", "in": "query", "schema": {"type": "string"}}, *PAGING],
+                    "responses": {"200": {"description": "a page", "content": {"application/json": {
+                        "schema": page_of(DELIVERY)}}}, **errors(401, 422)}},
+        },
+        "/api/v1/deliveries/{message_id}": {
+            "get": {"summary": "One message with its body and every attempt (time, outcome, status, latency, error)",
+                    "parameters": [MESSAGE_ID],
+                    "responses": {"200": {"description": "the message", "content": {"application/json": {
+                        "schema": DELIVERY}}}, **errors(401, 404)}},
+        },
+        "/api/v1/deliveries/{message_id}/replay": {
+            "post": {"summary": "Queue one parked message again, with its original webhook-id",
+                     "parameters": [MESSAGE_ID],
+                     "responses": {"200": {"description": "queued", "content": {"application/json": {"schema": QUEUED}}},
+                                   **errors(401, 403, 404, 409)}},
         },
         "/api/v1/feed-runs": {
             "get": {"summary": "Feed pulls, newest first", "parameters": PAGING,
