@@ -177,3 +177,23 @@ def test_users_and_tokens_from_the_command_line(env):
     assert again.returncode == 2 and f"no active token with prefix {token[:11]}" in again.stderr
     weak = run(["users", "create", "bob", "--role", "admin", "--password-stdin"], env, input="short\n")
     assert weak.returncode == 2 and "password: at least 12 characters" in weak.stderr
+
+
+def test_subscriptions_of_every_channel_from_the_command_line(env):
+    assert run(["db", "upgrade"], env).returncode == 0
+    robot = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=d41d8cd9-robot"
+    added = [run(["subscriptions", "add", "--name", "taobei-robot", "--channel", "wecom", "--url", robot,
+                  "--region", "220802"], env),
+             run(["subscriptions", "add", "--name", "taobei-sms", "--channel", "sms", "--url", "https://sms.example/send",
+                  "--to", "13800000001", "--body", '{"m": "{to}", "c": "{text}"}', "--region", "220802"], env),
+             run(["subscriptions", "add", "--name", "jilin-mail", "--channel", "email",
+                  "--url", "mailto:duty@jl.example.cn", "--lang", "en", "--region", "220000"], env)]
+    assert [a.returncode for a in added] == [0, 0, 0], [a.stderr for a in added]
+    listing = run(["subscriptions", "list"], env).stdout
+    assert "d41d8cd9-robot" not in listing and "key=***" in listing
+    assert "wecom/json" in listing and "sms/json" in listing and "email/json" in listing
+    bad = run(["subscriptions", "add", "--name", "x", "--channel", "dingtalk", "--url", "https://oapi.example/robot"], env)
+    assert bad.returncode == 2 and "SEC" in bad.stderr
+    not_json = run(["subscriptions", "add", "--name", "y", "--channel", "sms", "--url", "https://s.example",
+                    "--to", "13800000001", "--body", "{m: to}"], env)
+    assert not_json.returncode == 2 and "--body: not JSON" in not_json.stderr
