@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 run: install
 	$(BIN)/coldwarn db upgrade
-	$(BIN)/coldwarn serve --scenario demo
+	COLDWARN_SECURE_COOKIES=0 $(BIN)/coldwarn serve --scenario demo
 
 test: install postgres browser
 	$(BIN)/python -m pytest

@@ -72,7 +72,7 @@ def database_url(request, tmp_path) -> str:
 def settings_env(config_dir: Path, database_url: str, tmp_path: Path, **extra) -> dict:
     return {"COLDWARN_CONFIG_DIR": str(config_dir), "COLDWARN_DATABASE_URL": database_url,
             "COLDWARN_INSTANCE_DIR": str(tmp_path / "instance"), "COLDWARN_ALLOW_PRIVATE_TARGETS": "1",
-            **extra}
+            "COLDWARN_SECURE_COOKIES": "0", **extra}
 
 
 @pytest.fixture
@@ -133,3 +133,12 @@ def api(make_runtime):
         return client.open(path, method=method, headers=headers, **kw)
     call.rt, call.tokens, call.client = rt, tokens, client
     return call
+
+
+def log_in(client, name: str, password: str = PASSWORD, base: str = ""):
+    """Log a Flask test client or a requests.Session in through the login form, CSRF token and all."""
+    import re
+    page = client.get(base + "/login")
+    text = page.get_data(as_text=True) if hasattr(page, "get_data") else page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)
+    return client.post(base + "/login", data={"name": name, "password": password, "csrf_token": token})

@@ -22,6 +22,7 @@ ENV_OVERRIDES = {
     "COLDWARN_ALLOW_PRIVATE_TARGETS": ("delivery", "allow_private_targets"),
     "COLDWARN_SCENARIO": ("feeds", "scenario"),
     "COLDWARN_LANGUAGE": ("web", "language"),
+    "COLDWARN_SECURE_COOKIES": ("web", "secure_cookies"),
     "COLDWARN_QWEATHER_API_KEY": ("feeds", "qweather", "api_key"),
     "COLDWARN_QWEATHER_API_HOST": ("feeds", "qweather", "api_host"),
     "COLDWARN_OPEN_METEO_URL": ("feeds", "open_meteo", "url"),
@@ -133,6 +134,8 @@ class DeliverySettings(StrictModel):
 class WebSettings(StrictModel):
     secret_key: str = ""  # empty: generated once and kept in the instance folder
     language: Literal["zh", "en"] = "zh"
+    secure_cookies: bool = True  # session cookie only over HTTPS; `make run` (plain HTTP on loopback) turns it off
+    session_hours: float = Field(default=12, gt=0, le=720)  # a login lasts this long
 
 
 class Settings(StrictModel):

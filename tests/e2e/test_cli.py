@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests import demo
-from tests.conftest import received_events, settings_env, write_subscription
+from tests.conftest import PASSWORD, log_in, received_events, settings_env, write_subscription
 
 COLDWARN = str(Path(sys.executable).parent / "coldwarn")
 
@@ -117,15 +117,20 @@ def free_port() -> int:
 
 def test_serve_runs_the_scheduled_cycle_and_shows_the_alerts(env):
     port = free_port()
+    assert run(["db", "upgrade"], env).returncode == 0
+    assert run(["users", "create", "duty", "--role", "viewer", "--password-stdin"], env, input=PASSWORD + "\n").returncode == 0
     process = subprocess.Popen([COLDWARN, "serve", "--port", str(port), "--scenario", "demo"],
                                env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
+        browser = requests.Session()
         deadline = time.monotonic() + 60
         page = ""
         while time.monotonic() < deadline:
             try:
-                page = requests.get(base + "/", timeout=5).text
+                if "csrf_token" in browser.get(base + "/", timeout=5).text:  # the login form: nobody in yet
+                    log_in(browser, "duty", base=base)
+                page = browser.get(base + "/", timeout=5).text
                 if "当前预警 (" in page and "当前预警 (0)" not in page:
                     break
             except requests.ConnectionError:
@@ -134,7 +139,7 @@ def test_serve_runs_the_scheduled_cycle_and_shows_the_alerts(env):
         assert page.count("寒潮 橙色") == 11 and "1月21日最低气温" in page, page[:500]
         assert "数据时刻: 2026-01-19 08:00" in page  # the scenario's clock, in Beijing time
         assert requests.get(base + "/healthz", timeout=5).json() == {"status": "ok"}
-        english = requests.get(base + "/?lang=en", timeout=5).text
+        english = browser.get(base + "/?lang=en", timeout=5).text
         assert "Open alerts (" in english and english.count("cold wave orange") == 11
     finally:
         process.terminate()

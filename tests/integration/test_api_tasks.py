@@ -8,7 +8,6 @@ from sqlalchemy import select
 from warning.cycle import run_cycle
 from warning.models import Caseload, Task
 from warning.sources import open_source
-from tests.integration.test_api_accounts import api  # noqa: F401  (the fixture)
 
 OWN, FOREIGN = "220102", "220802"  # nanguan's county, and another Jilin county
 USERS = ("root", "jilin", "beijing", "nanguan", "watcher")

@@ -13,8 +13,9 @@ from werkzeug.wrappers import Response
 from warning.cycle import run_cycle
 from warning.models import Alert, FeedRun, utcnow
 from warning.sources import open_source
+from warning.accounts import create_user
 from warning.web import create_app
-from tests.conftest import received_events, write_subscription
+from tests.conftest import PASSWORD, log_in, received_events, write_subscription
 from tests.emulators import open_meteo_handler
 
 
@@ -92,6 +93,9 @@ def test_a_stale_feed_is_announced_once_and_its_recovery_too(live_runtime, confi
     write_subscription(config_dir, httpserver.url_for("/admin"), events=["feed.stale", "feed.recovered"])
     rt = live_runtime()
     client = create_app(rt).test_client()
+    with rt.sessions.begin() as session:
+        create_user(session, "ops", "viewer", None, PASSWORD, rt.config.area_codes, actor="test")
+    log_in(client, "ops")
     run_cycle(rt, open_source(rt))
     assert client.get("/readyz").status_code == 200
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask, current_app
 
+from warning.events import Outbox
+from warning.models import utcnow
 from warning.runtime import Runtime
 from warning.settings import secret_key
 
@@ -13,18 +17,27 @@ def runtime() -> Runtime:
     return current_app.extensions["coldwarn"]
 
 
+def web_outbox(session) -> Outbox:
+    """The outbox for a change made by a person through the web or API: sent from now on."""
+    return Outbox(session, None, utcnow(), runtime().settings.delivery.retry_schedule_s[0])
+
+
 def create_app(rt: Runtime | None = None) -> Flask:
     rt = rt or Runtime.start()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secret_key(rt.settings), SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax", JSON_AS_ASCII=False)
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=rt.settings.web.secure_cookies,
+                      SESSION_COOKIE_NAME="coldwarn_session",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=rt.settings.web.session_hours))
     app.json.ensure_ascii = False
     app.extensions["coldwarn"] = rt
     from werkzeug.exceptions import HTTPException
 
     from warning.web.api import api, http_error
+    from warning.web.pages import pages
     from warning.web.views import bp
     app.register_blueprint(bp)
+    app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_error_handler(HTTPException, http_error)
     return app

@@ -14,14 +14,14 @@ from triggers.tasks import is_overdue
 from warning.accounts import audit, can_change, can_see, user_for_token
 from warning.caseload import export_caseload, import_caseload, import_shelters
 from warning.config import COUNTY_EVENTS
-from warning.events import Outbox, iso, task_data
+from warning.events import iso, task_data
 from warning.manual_cpi import as_dict, set_manual_cpi
 from warning.models import DeliveryAttempt, FeedRun, ManualCpi, OutboxMessage, Subscription, Task, utcnow
 from warning.render import render_html, render_markdown, sheet_model
 from warning.subscriptions import (add_subscription, describe_subscription, may_manage, may_view, parked_counts,
                                    remove_subscription, replay_parked)
 from warning.tasks import progress, set_status
-from warning.web import runtime
+from warning.web import runtime, web_outbox
 from warning.web.openapi import OPENAPI
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -176,8 +176,7 @@ def task_status(task_id: int):
             return problem(404, "Not Found", f"no task {task_id}")
         if not can_change(g.user, task.region_code):
             return problem(403, "Forbidden", f"{g.user.name} may not change tasks of {task.region_code}")
-        outbox = Outbox(session, None, utcnow(), runtime().settings.delivery.retry_schedule_s[0])
-        task = set_status(session, runtime().config, outbox, task_id, str(body.get("status", "")),
+        task = set_status(session, runtime().config, web_outbox(session), task_id, str(body.get("status", "")),
                           body.get("note"), g.user.name)
         return jsonify(task_data(task) | {"note": task.note, "updated_by": task.updated_by})
 
