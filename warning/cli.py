@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 
@@ -41,10 +40,12 @@ def start_runtime():
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main():
+@click.option("--log-format", type=click.Choice(["text", "json"]), envvar="COLDWARN_LOG_FORMAT", default="text",
+              show_default=True, help="json: one object a line with the instance and cycle id (COLDWARN_LOG_FORMAT)")
+def main(log_format):
     """coldwarn: cold-weather early warnings and relief task lists for civil-affairs offices."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from warning.logs import configure
+    configure(log_format)
 
 
 @main.command("run-once")
@@ -57,10 +58,14 @@ def run_once(scenario, live, as_json, no_deliver):
     """Run one cycle: pull, assess, reconcile, plan, persist, deliver; print a summary."""
     from warning.cycle import run_cycle
     from warning.db import upgrade
+    from warning.leader import CYCLE_LOCK, cluster_lock
     from warning.sources import open_source
     rt = start_runtime()
     upgrade(rt.engine)
-    summary = run_cycle(rt, open_source(rt, scenario, live), deliver=not no_deliver)
+    with cluster_lock(rt.engine, CYCLE_LOCK) as held:
+        if not held:
+            raise click.ClickException("another instance is running a cycle right now; try again when it is done")
+        summary = run_cycle(rt, open_source(rt, scenario, live), deliver=not no_deliver)
     click.echo(json.dumps(summary, ensure_ascii=False) if as_json else human_summary(summary))
     rt.close()
 
@@ -86,9 +91,10 @@ def human_summary(s: dict) -> str:
 @click.option("--port", type=int, help="port (default from settings)")
 @click.option("--scenario", help="scenario name or path for the scheduled cycle")
 @click.option("--live", is_flag=True, help="use the live feeds even if settings name a scenario")
+@click.option("--no-scheduler", is_flag=True, help="web only: leave the scheduled jobs to `coldwarn worker` processes")
 @fail_on_config
-def serve(host, port, scenario, live):
-    """Serve the web app with the scheduler in one process (SQLite: run only one)."""
+def serve(host, port, scenario, live, no_scheduler):
+    """Serve the web app, with the scheduled jobs in the same process unless --no-scheduler."""
     from waitress import serve as waitress_serve
     from warning.db import upgrade
     from warning.scheduler import build_scheduler
@@ -96,14 +102,40 @@ def serve(host, port, scenario, live):
     from warning.web import create_app
     rt = start_runtime()
     upgrade(rt.engine)
-    scheduler = build_scheduler(rt, open_source(rt, scenario, live))
-    scheduler.start()
+    scheduler = None if no_scheduler else build_scheduler(rt, open_source(rt, scenario, live))
+    if scheduler:
+        scheduler.start()
     host, port = host or rt.settings.server.host, port or rt.settings.server.port
     click.echo(f"coldwarn serving on http://{host}:{port}/")
     try:
         waitress_serve(create_app(rt), host=host, port=port, threads=8)
     finally:
-        scheduler.shutdown(wait=False)
+        if scheduler:
+            scheduler.shutdown(wait=False)
+        rt.close()
+
+
+@main.command()
+@click.option("--scenario", help="scenario name or path for the scheduled cycle")
+@click.option("--live", is_flag=True, help="use the live feeds even if settings name a scenario")
+@fail_on_config
+def worker(scenario, live):
+    """Run the scheduled jobs without the web. On PostgreSQL run as many as you like: one runs each cycle."""
+    import signal
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from warning.db import upgrade
+    from warning.scheduler import build_scheduler
+    from warning.sources import open_source
+    rt = start_runtime()
+    upgrade(rt.engine)
+    scheduler = build_scheduler(rt, open_source(rt, scenario, live), BlockingScheduler)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    click.echo("coldwarn worker running; SIGTERM or Ctrl-C stops it")
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
         rt.close()
 
 

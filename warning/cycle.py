@@ -33,6 +33,7 @@ from warning.feeds.formats import shape_of
 from warning.feeds.freshness import update_freshness
 from warning.feeds.replay import ReplaySource
 from warning.feeds.warnings import active_warnings
+from warning.logs import cycle_id_var
 from warning.manual_alerts import active_decisions
 from warning.models import Alert, CycleRun, FeedRun, ManualCpi, Subsidy, Task, utcnow
 from warning.rule_versions import record_version
@@ -110,16 +111,25 @@ def run_cycle(rt: Runtime, source: Source, deliver: bool = True) -> dict:
     """Run one cycle; returns the summary (also stored on the cycle_runs row)."""
     rt.refresh_rules()
     cycle_id, watch, as_of = str(uuid.uuid4()), Stopwatch(), source.now
-    with rt.sessions.begin() as session:
-        session.add(CycleRun(id=cycle_id, started_at=utcnow(), as_of=as_of, scenario=source.name,
-                             status="running"))
+    context = cycle_id_var.set(cycle_id)  # every log line of this cycle carries its id
     try:
-        summary = cycle_body(rt, source, cycle_id, as_of, watch, deliver)
-    except Exception as error:
-        finish(rt, cycle_id, "failed", {"timings_ms": watch.timings_ms}, f"{type(error).__name__}: {error}")
-        raise
-    finish(rt, cycle_id, "ok", summary)
-    return summary
+        with rt.sessions.begin() as session:
+            session.add(CycleRun(id=cycle_id, started_at=utcnow(), as_of=as_of, scenario=source.name,
+                                 status="running"))
+        log.info("cycle started (as of %s, source %s)", as_of.isoformat(), source.name)
+        try:
+            summary = cycle_body(rt, source, cycle_id, as_of, watch, deliver)
+        except Exception as error:
+            finish(rt, cycle_id, "failed", {"timings_ms": watch.timings_ms}, f"{type(error).__name__}: {error}")
+            log.exception("cycle failed")
+            raise
+        finish(rt, cycle_id, "ok", summary)
+        log.info("cycle finished: %s alerts issued, %s updated, %s resolved, %s messages, stages %s",
+                 summary["alerts"]["issued"], summary["alerts"]["updated"], summary["alerts"]["resolved"],
+                 summary["messages_enqueued"], summary["timings_ms"])
+        return summary
+    finally:
+        cycle_id_var.reset(context)
 
 
 def daily_frame(hourly: pd.DataFrame, daily_only: pd.DataFrame, tz_by_code: pd.Series) -> pd.DataFrame:

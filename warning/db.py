@@ -23,7 +23,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True)
+    from warning.logs import instance_id
+    # the instance's name shows in pg_stat_activity (and beside the advisory lock it holds)
+    return create_engine(url, pool_pre_ping=True, connect_args={"application_name": f"coldwarn {instance_id()}"[:63]})
 
 
 def _sqlite_pragmas(connection, _record) -> None:
@@ -40,8 +42,9 @@ def session_factory(engine: Engine) -> sessionmaker:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the Alembic migrations on this engine's database."""
+    from warning.leader import MIGRATION_LOCK, cluster_lock
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
+    with cluster_lock(engine, MIGRATION_LOCK, wait=True), engine.begin() as connection:
+        config.attributes["connection"] = connection  # instances starting together migrate one after another
         command.upgrade(config, revision)

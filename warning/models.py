@@ -47,6 +47,21 @@ class CycleRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class JobRun(Base):
+    """One run of a scheduled job on one instance: when, how it went, what it did."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))
+    instance: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))  # running, ok, failed
+    counts: Mapped[dict | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class FeedRun(Base):
     """One pull of one feed, with the raw payload kept (gzip) for audit and replay."""
 

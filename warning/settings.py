@@ -97,6 +97,7 @@ class FeedSettings(StrictModel):
 
 class ScheduleSettings(StrictModel):
     cycle_minutes: int = Field(default=60, ge=1, le=1440)
+    tick_seconds: int = Field(default=15, ge=1, le=600)  # how often each instance checks whether a cycle is due
     deliver_seconds: int = Field(default=10, ge=1, le=3600)
     misfire_grace_s: int = Field(default=300, ge=1)
 

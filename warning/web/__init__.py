@@ -34,9 +34,11 @@ def create_app(rt: Runtime | None = None) -> Flask:
     from werkzeug.exceptions import HTTPException
 
     from warning.web.api import api, http_error
+    from warning.web.metrics import metrics
     from warning.web.pages import pages
     from warning.web.views import bp
     app.register_blueprint(bp)
+    app.register_blueprint(metrics)
     app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_error_handler(HTTPException, http_error)

@@ -16,7 +16,7 @@ from warning.caseload import export_caseload, import_caseload, import_shelters
 from warning.config import COUNTY_EVENTS
 from warning.events import iso, task_data
 from warning.manual_cpi import as_dict, set_manual_cpi
-from warning.models import DeliveryAttempt, FeedRun, ManualCpi, OutboxMessage, Subscription, Task, utcnow
+from warning.models import CycleRun, DeliveryAttempt, FeedRun, JobRun, ManualCpi, OutboxMessage, Subscription, Task, utcnow
 from warning.render import render_html, render_markdown, sheet_model
 from warning.subscriptions import (add_subscription, describe_subscription, may_manage, may_view, parked_counts,
                                    remove_subscription, replay_parked)
@@ -137,6 +137,30 @@ def feed_runs():
                 "elapsed_ms": run.elapsed_ms, "rows": run.rows, "error": run.error, "fallback_from": run.fallback_from}
     with runtime().sessions() as session:
         return jsonify(paginated(session, select(FeedRun).order_by(FeedRun.id.desc()), render))
+
+
+@api.get("/cycle-runs")
+@authenticated
+def cycle_runs():
+    def render(run: CycleRun) -> dict:
+        return {"id": run.id, "started_at": iso(run.started_at), "finished_at": iso(run.finished_at),
+                "as_of": iso(run.as_of), "scenario": run.scenario, "status": run.status, "error": run.error,
+                "summary": run.summary}
+    with runtime().sessions() as session:
+        return jsonify(paginated(session, select(CycleRun).order_by(CycleRun.started_at.desc()), render))
+
+
+@api.get("/job-runs")
+@authenticated
+def job_runs():
+    def render(run: JobRun) -> dict:
+        return {"id": run.id, "job": run.job, "instance": run.instance, "started_at": iso(run.started_at),
+                "finished_at": iso(run.finished_at), "status": run.status, "counts": run.counts, "error": run.error}
+    query = select(JobRun).order_by(JobRun.id.desc())
+    if request.args.get("job"):
+        query = query.where(JobRun.job == request.args["job"])
+    with runtime().sessions() as session:
+        return jsonify(paginated(session, query, render))
 
 
 def visible_region(view):

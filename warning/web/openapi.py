@@ -166,6 +166,20 @@ OPENAPI = {
                      "responses": {"200": {"description": "queued", "content": {"application/json": {"schema": QUEUED}}},
                                    **errors(401, 403, 404, 409)}},
         },
+        "/api/v1/cycle-runs": {
+            "get": {"summary": "Cycles, newest first: status, as-of time, summary with counts and stage timings",
+                    "parameters": PAGING,
+                    "responses": {"200": {"description": "a page", "content": {"application/json": {
+                        "schema": page_of({"type": "object"})}}}, **errors(401, 422)}},
+        },
+        "/api/v1/job-runs": {
+            "get": {"summary": "Scheduled job runs that did something or failed, per instance, newest first",
+                    "parameters": [{"name": "job", "in": "query", "schema": {"type": "string",
+                                                                         "enum": ["cycle", "deliver", "prune"]}},
+                                   *PAGING],
+                    "responses": {"200": {"description": "a page", "content": {"application/json": {
+                        "schema": page_of({"type": "object"})}}}, **errors(401, 422)}},
+        },
         "/api/v1/feed-runs": {
             "get": {"summary": "Feed pulls, newest first", "parameters": PAGING,
                     "responses": {"200": {"description": "a page", "content": {"application/json": {

@@ -1,0 +1,62 @@
+"""One cycle at a time across every instance, and each schedule slot's cycle run once.
+
+On PostgreSQL the cycle runs under a session-level advisory lock taken with a non-blocking try on
+its own connection: PostgreSQL frees it when that connection closes, so a process that dies
+(even by SIGKILL) lets another instance take over at its next tick. Every instance ticks; the
+one that gets the lock runs the cycle if none has started in the current slot yet. SQLite has one
+process, so the lock is always free there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Engine, func, select, text, update
+
+from warning.models import CycleRun
+
+CYCLE_LOCK, MIGRATION_LOCK, PRUNE_LOCK = 7_283_410_001, 7_283_410_002, 7_283_410_003
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@contextmanager
+def cluster_lock(engine: Engine, key: int, wait: bool = False) -> Iterator[bool]:
+    """Hold advisory lock `key` for the block if it can be had (or wait for it); yields whether it is held."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect() as connection:
+        if wait:
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            held = True
+        else:
+            held = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+        connection.commit()  # the lock belongs to the connection, not to this transaction
+        try:
+            yield held
+        finally:
+            if held:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                connection.commit()
+
+
+def slot_start(now: datetime, minutes: int) -> datetime:
+    """The start of the schedule slot `now` falls in: slots of `minutes` counted from midnight UTC."""
+    step = timedelta(minutes=minutes)
+    return EPOCH + ((now - EPOCH) // step) * step
+
+
+def abandon_cut_off_cycles(session, now: datetime) -> int:
+    """With the lock held nobody else is running a cycle: any still marked running died with its process."""
+    result = session.execute(update(CycleRun).where(CycleRun.status == "running").values(
+        status="abandoned", finished_at=now, error="its process stopped before it finished; nothing it did was kept"))
+    return result.rowcount
+
+
+def cycle_due(session, now: datetime, minutes: int) -> bool:
+    """Due when no cycle has started in this slot, other than one cut off (a failed one waits a slot)."""
+    started = session.scalar(select(func.count()).select_from(CycleRun).where(
+        CycleRun.started_at >= slot_start(now, minutes), CycleRun.status != "abandoned"))
+    return started == 0
