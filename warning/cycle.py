@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import resource
 import time
 import uuid
 from collections import Counter
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Stopwatch:
     timings_ms: dict = field(default_factory=dict)
+    high_water_mb: dict = field(default_factory=dict)  # the process's peak memory when each stage ended
 
     @contextmanager
     def stage(self, name: str):
@@ -56,6 +58,7 @@ class Stopwatch:
         finally:
             elapsed = (time.perf_counter() - started) * 1000  # stages may run in parts: add them up
             self.timings_ms[name] = round(self.timings_ms.get(name, 0) + elapsed, 1)
+            self.high_water_mb[name] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 class Source(Protocol):
@@ -186,6 +189,7 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         "subsidies": subsidies,
         "messages_enqueued": outbox.enqueued, "deliveries": dict(deliveries),
         "timings_ms": watch.timings_ms,
+        "high_water_mb": watch.high_water_mb,
     }
 
 

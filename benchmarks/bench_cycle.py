@@ -1,0 +1,110 @@
+"""The full national cycle: every county-level region, 10-day hourly forecasts from a local Open-Meteo
+emulator, assess, reconcile, plan, persist, enqueue and deliver to a local receiver.
+
+    .venv/bin/python benchmarks/bench_cycle.py [--database-url URL] [--calm]
+
+The emulator puts a sharp cold wave over the whole country (the worst case: every county gets
+alerts and task lists at once); --calm sends ordinary weather instead. The emulator and the webhook
+receiver run in their own processes, so the memory figures are the cycle's. By default the
+database is a fresh schema in PostgreSQL at 127.0.0.1:5432/test (dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa  # noqa: E402
+import yaml  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+from werkzeug.wrappers import Request  # noqa: E402
+
+from benchmarks.bench_delivery import SECRET, free_port, receive, wait_for  # noqa: E402
+from tests.emulators import open_meteo_handler  # noqa: E402
+from warning.cycle import run_cycle  # noqa: E402
+from warning.db import make_engine, upgrade  # noqa: E402
+from warning.runtime import Runtime  # noqa: E402
+from warning.settings import SHIPPED_CONFIG_DIR, load_settings  # noqa: E402
+from warning.sources import open_source  # noqa: E402
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def emulate(port: int, cold: bool) -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    handler = open_meteo_handler(cold=cold)
+    make_server("127.0.0.1", port, lambda env, start: handler(Request(env))(env, start), threaded=True).serve_forever()
+
+
+def fresh_schema() -> tuple[str, callable]:
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(POSTGRES)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+
+    def drop():
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+    return f"{POSTGRES}?options=-csearch_path%3D{schema}", drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="default: a fresh schema in the local PostgreSQL")
+    parser.add_argument("--calm", action="store_true", help="ordinary weather instead of a national cold wave")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="coldwarn-cycle-"))
+    config_dir = folder / "config"
+    shutil.copytree(SHIPPED_CONFIG_DIR, config_dir)
+    forecast_port, receiver_port = free_port(), free_port()
+    processes = [multiprocessing.Process(target=emulate, args=(forecast_port, not args.calm), daemon=True),
+                 multiprocessing.Process(target=receive, args=(receiver_port, str(folder / "received.log")), daemon=True)]
+    for process in processes:
+        process.start()
+    wait_for(f"http://127.0.0.1:{forecast_port}/v1/forecast?latitude=40&longitude=116")
+    wait_for(f"http://127.0.0.1:{receiver_port}/hook")
+    (config_dir / "subscriptions.yaml").write_text(yaml.safe_dump({"subscriptions": [
+        {"name": "national-platform", "url": f"http://127.0.0.1:{receiver_port}/hook", "secrets": [SECRET]}]}))
+    database_url, cleanup = (args.database_url, lambda: None) if args.database_url else fresh_schema()
+    rt = Runtime.start(load_settings({
+        "COLDWARN_CONFIG_DIR": str(config_dir), "COLDWARN_DATABASE_URL": database_url,
+        "COLDWARN_INSTANCE_DIR": str(folder / "instance"), "COLDWARN_ALLOW_PRIVATE_TARGETS": "1",
+        "COLDWARN_SCENARIO": "", "COLDWARN_OPEN_METEO_URL": f"http://127.0.0.1:{forecast_port}/v1/forecast"}))
+    try:
+        upgrade(rt.engine)
+        before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        started = time.perf_counter()
+        summary = run_cycle(rt, open_source(rt, live=True))
+        wall = time.perf_counter() - started
+    finally:
+        rt.close()
+        cleanup()
+        for process in processes:
+            process.terminate()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"database: {rt.engine.url.render_as_string(hide_password=True).split('?')[0]}")
+    print(f"regions assessed: {summary['regions_assessed']}; feed requests ok: {summary['feeds']['ok']}, "
+          f"rejected: {len(summary['feeds']['rejected'])}")
+    print(f"alerts issued: {summary['alerts']['issued']}, tasks created: {summary['tasks_created']}, "
+          f"messages: {summary['messages_enqueued']}, delivered: {summary['deliveries']}")
+    print(f"memory before the cycle (imports, config): {before_mb:.0f} MB")
+    for stage, ms in summary["timings_ms"].items():
+        print(f"  {stage:<10} {ms / 1000:7.2f} s   peak so far {summary['high_water_mb'][stage]:>5} MB")
+    print("  (plan runs inside persist and is counted in both)")
+    print(f"RESULT counties={summary['regions_assessed']} wall_s={wall:.2f} peak_rss_mb={peak:.0f} "
+          f"alerts={summary['alerts']['issued']} messages={summary['messages_enqueued']}")
+
+
+if __name__ == "__main__":
+    main()
