@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select, text, update
 
 from warning.models import CycleRun
 
-CYCLE_LOCK, MIGRATION_LOCK, PRUNE_LOCK = 7_283_410_001, 7_283_410_002, 7_283_410_003
+CYCLE_LOCK, MIGRATION_LOCK, PRUNE_LOCK, SEED_LOCK = 7_283_410_001, 7_283_410_002, 7_283_410_003, 7_283_410_004
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 

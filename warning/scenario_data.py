@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from warning.caseload import import_caseload, import_shelters
 from warning.feeds.scenario import Scenario
+from warning.leader import SEED_LOCK, cluster_lock
 from warning.models import Caseload
 from warning.runtime import Runtime
 
@@ -16,7 +17,8 @@ def ensure_scenario_caseload(rt: Runtime, scenario: Scenario) -> None:
     manifest = scenario.manifest
     if not manifest.caseload:
         return
-    with rt.sessions.begin() as session:
+    # instances starting together take turns, so only the first imports
+    with cluster_lock(rt.engine, SEED_LOCK, wait=True), rt.sessions.begin() as session:
         if session.scalar(select(func.count()).select_from(Caseload)):
             return
         path = scenario.path(manifest.caseload)

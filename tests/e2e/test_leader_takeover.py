@@ -55,9 +55,10 @@ def test_killing_the_leader_mid_cycle_hands_the_cycle_to_the_other_worker(postgr
     env = {**os.environ, **settings_env(config_dir, postgres_schema_url, tmp_path)}
     workers = {}
     try:
-        for _ in range(2):
+        for number in range(2):
+            output = open(tmp_path / f"worker-{number}.log", "w")
             process = subprocess.Popen([COLDWARN, "worker", "--scenario", "demo"], env=env,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                       stdout=output, stderr=subprocess.STDOUT)
             workers[process.pid] = process
         with engine.connect() as connection:
             leader = wait_for(lambda: lock_holder(connection) if connection.scalar(
@@ -72,7 +73,13 @@ def test_killing_the_leader_mid_cycle_hands_the_cycle_to_the_other_worker(postgr
         def finished_cycle():
             with sessions() as session:
                 return session.scalars(select(CycleRun).where(CycleRun.status == "ok")).first()
-        done = wait_for(finished_cycle, TAKEOVER_BOUND_S, "the other worker to run the cycle")
+        def logs() -> str:
+            return "\n".join(p.read_text()[-3000:] for p in sorted(tmp_path.glob("worker-*.log")))
+        assert workers[survivor].poll() is None, f"the other worker had stopped:\n{logs()}"
+        try:
+            done = wait_for(finished_cycle, TAKEOVER_BOUND_S, "the other worker to run the cycle")
+        except pytest.fail.Exception:
+            pytest.fail(f"no takeover within {TAKEOVER_BOUND_S} s; the workers said:\n{logs()}")
         took_s = time.monotonic() - killed_at
         with engine.connect() as connection:
             assert lock_holder(connection) in (None, survivor)
