@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
+from werkzeug.exceptions import Forbidden, NotFound
 
+from warning.accounts import can_change, can_see
 from warning.events import Outbox
-from warning.models import utcnow
+from warning.models import Task, utcnow
 from warning.runtime import Runtime
 from warning.settings import secret_key
+from warning.tasks import set_status
 
 
 def runtime() -> Runtime:
@@ -17,9 +20,24 @@ def runtime() -> Runtime:
     return current_app.extensions["coldwarn"]
 
 
-def web_outbox(session) -> Outbox:
-    """The outbox for a change made by a person through the web or API: sent from now on."""
-    return Outbox(session, None, utcnow(), runtime().settings.delivery.retry_schedule_s[0])
+def require_region(code: str) -> None:
+    """404 for an unknown county, 403 for one outside the caller's area (pages and API alike)."""
+    if code not in runtime().config.region_codes:
+        raise NotFound(f"no region {code}")
+    if not can_see(g.user, code):
+        raise Forbidden(f"{g.user.name} may not see region {code}")
+
+
+def change_task_status(session, task_id: int, status: str, note: str | None) -> Task:
+    """The caller moves a task on: 404 if they cannot see it, 403 if they may only look, and
+    InvalidConfig (before anything changes) if the lifecycle refuses the move."""
+    task = session.get(Task, task_id)
+    if task is None or not can_see(g.user, task.region_code):
+        raise NotFound(f"no task {task_id}")
+    if not can_change(g.user, task.region_code):
+        raise Forbidden(f"{g.user.name} may not change tasks of {task.region_code}")
+    outbox = Outbox(session, None, utcnow(), runtime().settings.delivery.retry_schedule_s[0])
+    return set_status(session, runtime().config, outbox, task_id, status, note, g.user.name)
 
 
 def create_app(rt: Runtime | None = None) -> Flask:

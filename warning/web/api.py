@@ -20,8 +20,8 @@ from warning.models import CycleRun, DeliveryAttempt, FeedRun, JobRun, ManualCpi
 from warning.render import render_html, render_markdown, sheet_model
 from warning.subscriptions import (add_subscription, describe_subscription, may_manage, may_view, parked_counts,
                                    remove_subscription, replay_parked)
-from warning.tasks import progress, set_status
-from warning.web import runtime, web_outbox
+from warning.tasks import progress
+from warning.web import change_task_status, require_region, runtime
 from warning.web.openapi import OPENAPI
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -167,10 +167,7 @@ def visible_region(view):
     """404 for an unknown county, 403 for one outside the caller's area; else the view."""
     @wraps(view)
     def wrapper(code: str, *args, **kwargs):
-        if code not in runtime().config.region_codes:
-            return problem(404, "Not Found", f"no region {code}")
-        if not can_see(g.user, code):
-            return problem(403, "Forbidden", f"{g.user.name} may not see region {code}")
+        require_region(code)
         return view(code, *args, **kwargs)
     return wrapper
 
@@ -195,13 +192,7 @@ def task_status(task_id: int):
     if not isinstance(body, dict):
         return problem(400, "Bad Request", "send a JSON object with status (and note)")
     with runtime().sessions.begin() as session:
-        task = session.get(Task, task_id)
-        if task is None or not can_see(g.user, task.region_code):
-            return problem(404, "Not Found", f"no task {task_id}")
-        if not can_change(g.user, task.region_code):
-            return problem(403, "Forbidden", f"{g.user.name} may not change tasks of {task.region_code}")
-        task = set_status(session, runtime().config, web_outbox(session), task_id, str(body.get("status", "")),
-                          body.get("note"), g.user.name)
+        task = change_task_status(session, task_id, str(body.get("status", "")), body.get("note"))
         return jsonify(task_data(task) | {"note": task.note, "updated_by": task.updated_by})
 
 

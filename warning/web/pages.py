@@ -21,8 +21,7 @@ from triggers.validation import InvalidConfig
 from warning.accounts import can_change, can_see, check_password
 from warning.models import Alert, CycleRun, FeedStatus, Task, User, utcnow
 from warning.render import render_html, sheet_model
-from warning.tasks import set_status
-from warning.web import runtime, web_outbox
+from warning.web import change_task_status, require_region, runtime
 
 pages = Blueprint("pages", __name__)
 STEP_LABELS = {"zh": {"acknowledged": "接收任务", "in_progress": "开始办理", "done": "标记完成", "not_needed": "无需执行"},
@@ -133,17 +132,10 @@ def overview():
     return render_template("overview.html", rows=rows, last=last, zone=zone, feeds=feeds)
 
 
-def visible_county(code: str) -> None:
-    if code not in runtime().config.region_codes:
-        abort(404)
-    if not can_see(g.user, code):
-        abort(403)
-
-
 @pages.get("/regions/<code>")
 @login_required
 def region(code: str):
-    visible_county(code)
+    require_region(code)
     with runtime().sessions() as db:
         model = sheet_model(db, runtime().config, code, utcnow(), g.lang)
     return render_template("region.html", sheet=model, next_steps=NEXT, step_labels=STEP_LABELS[g.lang],
@@ -153,7 +145,7 @@ def region(code: str):
 @pages.get("/regions/<code>/sheet")
 @login_required
 def printable_sheet(code: str):
-    visible_county(code)
+    require_region(code)
     with runtime().sessions() as db:
         return render_html(sheet_model(db, runtime().config, code, utcnow(), g.lang))
 
@@ -162,16 +154,10 @@ def printable_sheet(code: str):
 @login_required
 def change_task(task_id: int):
     with runtime().sessions.begin() as db:
-        task = db.get(Task, task_id)
-        if task is None or not can_see(g.user, task.region_code):
-            abort(404)
-        if not can_change(g.user, task.region_code):
-            abort(403)
-        code = task.region_code
         try:
-            set_status(db, runtime().config, web_outbox(db), task_id, request.form.get("status", ""),
-                       request.form.get("note"), g.user.name)
+            code = change_task_status(db, task_id, request.form.get("status", ""), request.form.get("note")).region_code
         except InvalidConfig as error:  # refused before anything changed
+            code = db.get(Task, task_id).region_code
             flash(" ".join(p.removeprefix("status: ") for p in error.problems), "error")
         else:
             flash("已更新" if g.lang == "zh" else "updated", "ok")
