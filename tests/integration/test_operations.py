@@ -105,14 +105,14 @@ def test_one_cycle_per_slot_and_the_job_history(make_runtime):
     assert statuses.pop("cut-off") == "abandoned" and sorted(statuses.values()) == ["ok", "ok"]
 
 
-def test_a_failing_job_is_recorded_with_its_error_and_the_schedule_goes_on(make_runtime):
-    rt = make_runtime()
-
+def test_a_failing_job_is_recorded_with_its_error_and_shown_in_the_api(api):
     def feeds_unreachable():
         raise ConnectionError("forecast host unreachable")
-    recorded(rt, "cycle", feeds_unreachable)()  # does not raise
-    with rt.sessions() as session:
-        run = session.scalars(select(JobRun)).one()
-    assert run.status == "failed" and run.error == "ConnectionError: forecast host unreachable"
-    api_view = create_app(rt)
-    assert "/api/v1/job-runs" in {rule.rule for rule in api_view.url_map.iter_rules()}
+    recorded(api.rt, "cycle", feeds_unreachable)()  # does not raise: the schedule goes on
+    recorded(api.rt, "cycle", run_due_cycle, api.rt, open_source(api.rt, "demo"))()
+    runs = api("GET", "/api/v1/job-runs?job=cycle", "watcher").json["items"]
+    assert [(r["status"], r["error"]) for r in runs] == [("ok", None),
+                                                        ("failed", "ConnectionError: forecast host unreachable")]
+    cycles = api("GET", "/api/v1/cycle-runs", "watcher").json
+    assert cycles["total"] == 1 and cycles["items"][0]["status"] == "ok"
+    assert cycles["items"][0]["summary"]["alerts"]["issued"] == runs[0]["counts"]["alerts_issued"]
