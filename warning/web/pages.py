@@ -29,7 +29,7 @@ STEP_LABELS = {"zh": {"acknowledged": "接收任务", "in_progress": "开始办�
 log = logging.getLogger(__name__)
 
 
-@pages.before_app_request
+@pages.before_request  # pages only: health, metrics and the API (bearer tokens) need no session
 def load_visitor() -> None:
     """Who is asking and in which language; and, for any form sent to a page, a valid CSRF token."""
     chosen = request.args.get("lang")
@@ -43,7 +43,7 @@ def load_visitor() -> None:
             if user is not None and user.active:
                 db.expunge(user)
                 g.user = user
-    if request.method == "POST" and not request.path.startswith("/api/"):
+    if request.method == "POST":
         sent = request.form.get("csrf_token", "")
         if not (session.get("csrf") and hmac.compare_digest(sent, session["csrf"])):
             abort(400, "the form has expired or did not come from this site; reload the page and try again")
@@ -51,7 +51,7 @@ def load_visitor() -> None:
 
 @pages.app_context_processor
 def page_helpers() -> dict:
-    return {"csrf_token": csrf_token, "t": lambda zh, en: zh if g.lang == "zh" else en, "user": g.get("user"),
+    return {"csrf_token": csrf_token, "t": lambda zh, en: zh if g.get("lang", "zh") == "zh" else en, "user": g.get("user"),
             "lang": g.get("lang", "zh")}
 
 
