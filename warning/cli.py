@@ -397,10 +397,11 @@ def rules():
 @fail_on_config
 def rules_set(rules_file, actor, reason):
     """Validate RULES_FILE, record it as a new version (who, why) and put it in force."""
+    from warning.config import read_text
     from warning.rule_versions import install_rules
     rt = start_runtime()
     with rt.sessions.begin() as session:
-        installed = install_rules(session, rt.config, rules_file, actor, reason)
+        installed = install_rules(session, rt.config, read_text(rules_file), str(rules_file), actor, reason)
     click.echo(f"rules {installed.version} in force from the next cycle")
 
 

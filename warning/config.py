@@ -163,15 +163,27 @@ class AppConfig:
         return ancestor_codes(self.regions) | {"000000"}
 
 
-def read_yaml(path: Path) -> object:
+def read_text(path: Path) -> str:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidConfig([f"{path}: file not found"]) from None
+    except UnicodeDecodeError as error:
+        raise InvalidConfig([f"{path}: not UTF-8 text (byte {error.start})"]) from None
+
+
+def read_yaml(path: Path) -> object:
+    return parse_yaml(read_text(path), str(path))
+
+
+def parse_yaml(text: str, source: str) -> object:
+    """YAML text (safe types only); a syntax error names the source, line and column."""
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InvalidConfig([f"{path}: not valid YAML{where}: {getattr(error, 'problem', error)}"]) from None
+        raise InvalidConfig([f"{source}: not valid YAML{where}: {getattr(error, 'problem', error)}"]) from None
 
 
 def load_regions(path: Path) -> pd.DataFrame:

@@ -20,14 +20,16 @@ from sqlalchemy.orm import Session
 
 from triggers.engine import assess_weather
 from triggers.manual import apply_manual
-from triggers.model import Decision, OpenAlert
+from triggers.model import Assessment, Decision, OpenAlert
 from triggers.playbook import PlannedTask, applicable, plan_repeats, plan_tasks
 from triggers.tasks import ACTIVE
 from triggers.pricelink import assess_price_linkage, subsidy_amounts
 from triggers.reconcile import reconcile
+from triggers.rules import Rules
 from triggers.weather import daily_weather
 from warning import delivery
 from warning.caseload import caseload_records, shelters_by_region
+from warning.config import AppConfig
 from warning.events import Outbox, alert_data, subsidy_data, tasklist_data
 from warning.feeds import Pulled
 from warning.feeds.formats import shape_of
@@ -142,6 +144,24 @@ def daily_frame(hourly: pd.DataFrame, daily_only: pd.DataFrame, tz_by_code: pd.S
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+@dataclass
+class Assessed:
+    thresholds: pd.DataFrame
+    daily: pd.DataFrame
+    warnings: pd.DataFrame
+    assessments: list[Assessment]
+
+
+def assess_inputs(inputs: Inputs, config: AppConfig, rules: Rules, as_of: datetime) -> Assessed:
+    """Every weather rule over one cycle's feeds: what the cycle acts on, and what a rules preview replays."""
+    thresholds = rules.thresholds(config.regions)
+    hourly = inputs.frames("hourly")
+    daily = daily_frame(hourly, inputs.frames("daily"), config.tz_by_code)
+    warnings = active_warnings(inputs.frames("warnings"), as_of)
+    return Assessed(thresholds, daily, warnings,
+                    assess_weather(daily, hourly, warnings, thresholds, config.tz_by_code, rules, as_of))
+
+
 def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watch: Stopwatch,
                deliver: bool) -> dict:
     config = rt.config
@@ -149,13 +169,10 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         inputs = pull(source, config.regions, rt)
         with rt.sessions() as session:
             cpi = with_manual_cpi(inputs.frames("cpi"), session)
-        warnings = active_warnings(inputs.frames("warnings"), as_of)
     with watch.stage("assess"):
-        thresholds = config.rules.thresholds(config.regions)
-        tz_by_code = config.tz_by_code
-        hourly = inputs.frames("hourly")
-        daily = daily_frame(hourly, inputs.frames("daily"), tz_by_code)
-        assessments = assess_weather(daily, hourly, warnings, thresholds, tz_by_code, config.rules, as_of)
+        weather = assess_inputs(inputs, config, config.rules, as_of)
+        thresholds, daily, warnings, assessments = (weather.thresholds, weather.daily, weather.warnings,
+                                                    weather.assessments)
         prices = assess_price_linkage(cpi, config.regions, thresholds, as_of) if not cpi.empty else pd.DataFrame()
     with rt.sessions.begin() as session:
         sync_config_subscriptions(session, config.subscriptions)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 from triggers.rules import Rules, parse_rules
 from triggers.validation import InvalidConfig
 from warning.accounts import audit
-from warning.config import AppConfig, read_yaml
+from warning.config import AppConfig, parse_yaml
 from warning.models import RuleVersion, utcnow
 
 
@@ -27,16 +26,22 @@ def record_version(session: Session, rules: Rules, content: dict, actor: str, re
     return True
 
 
-def install_rules(session: Session, config: AppConfig, source: Path, actor: str, reason: str) -> Rules:
-    """Validate a new rules file, record it as a version with who and why, and put it in place."""
+def check_rules_text(config: AppConfig, text: str, source: str) -> tuple[Rules, dict]:
+    """Parse and validate rules YAML as the cycle would; InvalidConfig names every problem."""
+    content = parse_yaml(text, source)
+    return parse_rules(content, config.area_codes, source), content
+
+
+def install_rules(session: Session, config: AppConfig, text: str, source: str, actor: str, reason: str) -> Rules:
+    """Validate new rules YAML, record it as a version with who and why, and put it in place
+    (the text as written, comments and all) for the next cycle."""
     if not actor.strip() or not reason.strip():
-        raise InvalidConfig(["who and why are both required"])
-    content = read_yaml(source)
-    rules = parse_rules(content, config.area_codes, str(source))
+        raise InvalidConfig(["reason: who and why are both required"])
+    rules, content = check_rules_text(config, text, source)
     target = config.settings.config_dir / "rules.yaml"
     record_version(session, rules, content, actor.strip(), reason.strip())
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".rules-", suffix=".yaml")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(source.read_text(encoding="utf-8"))
+        f.write(text)
     os.replace(temporary, target)  # atomic: a reader sees the old file or the new one, never half
     return rules

@@ -63,7 +63,7 @@ def test_rule_changes_are_versioned_with_who_and_why_and_taken_up_by_the_next_cy
     stricter.write_text((config_dir / "rules.yaml").read_text(encoding="utf-8").replace(
         "orange: {drop_c: 12,", "orange: {drop_c: 14,"), encoding="utf-8")
     with rt.sessions.begin() as session:
-        installed = install_rules(session, rt.config, stricter, "admin-li", "provincial notice No. 7")
+        installed = install_rules(session, rt.config, stricter.read_text(encoding="utf-8"), str(stricter), "admin-li", "provincial notice No. 7")
     second = run_cycle(rt, open_source(rt, "demo"), deliver=False)
     alert = cold_wave_alert(rt)
     assert (alert.level, alert.rule_version) == ("yellow", installed.version)  # a 13 degC drop is no longer orange
@@ -80,7 +80,7 @@ def test_a_broken_rules_file_is_refused_and_the_rules_in_force_stay(make_runtime
     broken.write_text((config_dir / "rules.yaml").read_text(encoding="utf-8").replace("drop_c: 12,", "drop_c: -12,"))
     with pytest.raises(InvalidConfig, match="cold_wave.orange.drop_c"):
         with rt.sessions.begin() as session:
-            install_rules(session, rt.config, broken, "admin-li", "typo")
+            install_rules(session, rt.config, broken.read_text(encoding="utf-8"), str(broken), "admin-li", "typo")
     (config_dir / "rules.yaml").write_text(broken.read_text())  # edited in place by hand, badly
     summary = run_cycle(rt, open_source(rt, "demo"), deliver=False)
     assert summary["alerts"]["by_hazard"]["cold_wave"]["orange"] == 11  # the valid rules stayed in force

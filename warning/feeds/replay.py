@@ -44,8 +44,16 @@ def cycles_until(session: Session, cycle_id: str) -> list[ReplaySource]:
                              .order_by(CycleRun.started_at)).all()
     sources = []
     for cycle in cycles:
-        runs = session.scalars(select(FeedRun).where(FeedRun.cycle_id == cycle.id).order_by(FeedRun.id)).all()
-        if any(r.payload_gzip is None and r.status != "failed" for r in runs):
+        source = replay_source(session, cycle)
+        if source is None:
             raise InvalidConfig([f"cycle {cycle.id}: its payloads were pruned (feeds.snapshot_retention_days)"])
-        sources.append(ReplaySource(cycle, list(runs)))
+        sources.append(source)
     return sources
+
+
+def replay_source(session: Session, cycle: CycleRun) -> ReplaySource | None:
+    """The cycle's feeds as fetched then; None once its payloads have been pruned."""
+    runs = session.scalars(select(FeedRun).where(FeedRun.cycle_id == cycle.id).order_by(FeedRun.id)).all()
+    if any(r.payload_gzip is None and r.status != "failed" for r in runs):
+        return None
+    return ReplaySource(cycle, list(runs))
