@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 import requests
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -14,6 +15,7 @@ from triggers.rules import parse_rules
 from triggers.validation import InvalidConfig
 from warning.config import AppConfig, load_config, read_yaml
 from warning.db import make_engine, session_factory
+from warning.models import RuleVersion
 from warning.settings import Settings, load_settings
 
 
@@ -38,17 +40,28 @@ class Runtime:
         return cls(config, engine, session_factory(engine), http)
 
     def refresh_rules(self) -> None:
-        """Take up an edited rules.yaml between cycles; a broken edit is logged and the rules in force stay."""
+        """Bring the rules in force up to date. A rules.yaml whose version the history has never seen
+        is a fresh hand edit and wins; otherwise the newest recorded version does, which may have
+        been saved through the API on another instance. A broken file is logged and changes nothing."""
         path = self.settings.config_dir / "rules.yaml"
         try:
             content = read_yaml(path)
-            if content == self.config.rules.content:
-                return
-            rules = parse_rules(content, self.config.area_codes, str(path))
+            on_disk = (self.config.rules if content == self.config.rules.content
+                       else parse_rules(content, self.config.area_codes, str(path)))
         except InvalidConfig as error:
             logging.getLogger(__name__).error("rules.yaml not taken up, the rules in force stay: %s", error)
+            on_disk = None
+        with self.sessions() as session:
+            latest = session.scalars(select(RuleVersion).order_by(RuleVersion.id.desc()).limit(1)).first()
+            disk_is_new = on_disk is not None and session.scalar(
+                select(RuleVersion.id).where(RuleVersion.version == on_disk.version).limit(1)) is None
+        if disk_is_new:
+            chosen = on_disk
+        elif latest is not None and latest.version != self.config.rules.version:
+            chosen = parse_rules(latest.content, self.config.area_codes, f"rule version {latest.version}")
+        else:
             return
-        self.config = dataclasses.replace(self.config, rules=rules)
+        self.config = dataclasses.replace(self.config, rules=chosen)
 
     def close(self) -> None:
         self.http.close()

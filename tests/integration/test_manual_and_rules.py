@@ -84,3 +84,32 @@ def test_a_broken_rules_file_is_refused_and_the_rules_in_force_stay(make_runtime
     (config_dir / "rules.yaml").write_text(broken.read_text())  # edited in place by hand, badly
     summary = run_cycle(rt, open_source(rt, "demo"), deliver=False)
     assert summary["alerts"]["by_hazard"]["cold_wave"]["orange"] == 11  # the valid rules stayed in force
+
+
+def test_rules_saved_on_one_instance_are_taken_up_by_another_whose_own_file_is_stale(
+        make_runtime, config_dir, database_url, tmp_path):
+    import shutil
+
+    from tests.conftest import settings_env
+    from warning.runtime import Runtime
+    from warning.settings import load_settings
+    web = make_runtime()
+    run_cycle(web, open_source(web, "demo"), deliver=False)
+    worker_config = tmp_path / "worker-config"  # another host: its own copy of config/
+    shutil.copytree(config_dir, worker_config)
+    worker = Runtime.start(load_settings(settings_env(worker_config, database_url, tmp_path)))
+    try:
+        stricter = (config_dir / "rules.yaml").read_text(encoding="utf-8").replace("orange: {drop_c: 12,", "orange: {drop_c: 14,")
+        with web.sessions.begin() as session:
+            installed = install_rules(session, web.config, stricter, "api", "admin-li", "provincial notice No. 7")
+        run_cycle(worker, open_source(worker, "demo"), deliver=False)
+        assert cold_wave_alert(worker).rule_version == installed.version  # not reverted by the stale file
+        hand_edit = (worker_config / "rules.yaml").read_text(encoding="utf-8").replace("red:    {drop_c: 16,", "red:    {drop_c: 13,")
+        (worker_config / "rules.yaml").write_text(hand_edit, encoding="utf-8")
+        run_cycle(worker, open_source(worker, "demo"), deliver=False)
+        assert cold_wave_alert(worker).level == "red"  # a version never seen before is a fresh edit and wins
+        with worker.sessions() as session:
+            newest = session.scalars(select(RuleVersion).order_by(RuleVersion.id.desc())).first()
+        assert (newest.actor, newest.version) == ("rules.yaml", worker.config.rules.version)
+    finally:
+        worker.close()
