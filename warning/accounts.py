@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -96,6 +96,15 @@ def can_see(user: User, region_code: str) -> bool:
     if user.role == "province":
         return region_code[:2] == user.region_code[:2]
     return region_code == user.region_code
+
+
+def visible_codes(user: User, column):
+    """can_see as a SQL condition on a region-code column."""
+    if user.role in ("admin", "viewer"):
+        return true()
+    if user.role == "province":
+        return column.startswith(user.region_code[:2])
+    return column == user.region_code
 
 
 def can_change(user: User, region_code: str) -> bool:

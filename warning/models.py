@@ -328,6 +328,7 @@ class RuleVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[str] = mapped_column(String(40), index=True)
     content: Mapped[dict]
+    text: Mapped[str | None] = mapped_column(Text)  # the YAML as written; None where it was not kept
     actor: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]

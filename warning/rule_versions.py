@@ -5,22 +5,24 @@ from __future__ import annotations
 import os
 import tempfile
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triggers.rules import Rules, parse_rules
 from triggers.validation import InvalidConfig
 from warning.accounts import audit
-from warning.config import AppConfig, parse_yaml
+from warning.config import AppConfig, parse_yaml, read_text
 from warning.models import RuleVersion, utcnow
 
 
-def record_version(session: Session, rules: Rules, content: dict, actor: str, reason: str) -> bool:
+def record_version(session: Session, rules: Rules, content: dict, actor: str, reason: str,
+                   text: str | None = None) -> bool:
     """Store the rule set if it differs from the latest recorded one; True when a new version was stored."""
     latest = session.scalars(select(RuleVersion).order_by(RuleVersion.id.desc()).limit(1)).first()
     if latest is not None and latest.version == rules.version:
         return False
-    session.add(RuleVersion(version=rules.version, content=content, actor=actor, reason=reason, created_at=utcnow()))
+    session.add(RuleVersion(version=rules.version, content=content, text=text, actor=actor, reason=reason, created_at=utcnow()))
     audit(session, actor, "rules.version", "rules", {"version": latest.version} if latest else None,
           {"version": rules.version}, reason=reason)
     return True
@@ -39,9 +41,26 @@ def install_rules(session: Session, config: AppConfig, text: str, source: str, a
         raise InvalidConfig(["reason: who and why are both required"])
     rules, content = check_rules_text(config, text, source)
     target = config.settings.config_dir / "rules.yaml"
-    record_version(session, rules, content, actor.strip(), reason.strip())
+    record_version(session, rules, content, actor.strip(), reason.strip(), text)
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".rules-", suffix=".yaml")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(temporary, target)  # atomic: a reader sees the old file or the new one, never half
     return rules
+
+
+def rules_text(session: Session, config: AppConfig) -> str:
+    """The YAML of the rules in force as an editor should show it: as written where that was kept."""
+    kept = session.scalar(select(RuleVersion.text).where(RuleVersion.version == config.rules.version,
+                                                         RuleVersion.text.is_not(None))
+                          .order_by(RuleVersion.id.desc()).limit(1))
+    if kept is not None:
+        return kept
+    path = config.settings.config_dir / "rules.yaml"
+    try:
+        on_disk = read_text(path)
+        if parse_yaml(on_disk, str(path)) == config.rules.content:
+            return on_disk
+    except InvalidConfig:
+        pass  # a broken hand edit on disk: the rules in force are shown instead
+    return yaml.safe_dump(config.rules.content, allow_unicode=True, sort_keys=False)

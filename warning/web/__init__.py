@@ -51,6 +51,7 @@ def create_app(rt: Runtime | None = None) -> Flask:
     app.extensions["coldwarn"] = rt
     from werkzeug.exceptions import HTTPException
 
+    from warning.web import api_regions, api_rules  # noqa: F401  (their routes join the api blueprint)
     from warning.web.api import api, http_error
     from warning.web.metrics import metrics
     from warning.web.pages import pages

@@ -43,6 +43,31 @@ DELIVERY = {"type": "object", "properties": {
     "delivered_at": {"type": "string", "nullable": True}, "last_error": {"type": "string", "nullable": True}}}
 
 
+REGION = {"type": "object", "properties": {
+    "code": {"type": "string"}, "name": {"type": "string"},
+    "prefecture": {"type": "object"}, "province": {"type": "object"}, "timezone": {"type": "string"}}}
+AREA = {"name": "region", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{6}$"},
+        "description": "a county, a prefecture (xxxx00) or a province (xx0000)"}
+ALERT = {"type": "object", "description": "as in the alert.issued webhook, plus issued, updated and resolved times",
+         "properties": {"alert_id": {"type": "integer"}, "region": REGION, "hazard": {"type": "string"},
+                        "status": {"type": "string", "enum": ["open", "resolved"]}, "level": {"type": "string"},
+                        "stage": {"type": "string"}, "onset": {"type": "string"}, "ends": {"type": "string"},
+                        "evidence": {"type": "object"}, "rule_version": {"type": "string"},
+                        "issued_at": {"type": "string"}, "resolved_at": {"type": "string", "nullable": True}}}
+DECISION = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "region_code": {"type": "string"}, "hazard": {"type": "string"},
+    "action": {"type": "string", "enum": ["raise", "stand_down"]}, "level": {"type": "string", "nullable": True},
+    "reason": {"type": "string"}, "actor": {"type": "string"}, "created_at": {"type": "string"},
+    "expires_at": {"type": "string"}, "cleared_at": {"type": "string", "nullable": True},
+    "cleared_by": {"type": "string", "nullable": True}}}
+RULES_TEXT = {"type": "object", "required": ["text"], "properties": {
+    "text": {"type": "string", "description": "the whole rules.yaml as YAML text"}}}
+
+
+def json_response(description: str, schema: dict, status: str = "200") -> dict:
+    return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
 def page_of(item: dict) -> dict:
     return {"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
         "items": {"type": "array", "items": item}, "page": {"type": "integer"},
@@ -179,6 +204,99 @@ OPENAPI = {
                                    *PAGING],
                     "responses": {"200": {"description": "a page", "content": {"application/json": {
                         "schema": page_of({"type": "object"})}}}, **errors(401, 422)}},
+        },
+        "/api/v1/regions": {
+            "get": {"summary": "Counties the caller may see with their highest open level (null when calm)",
+                    "parameters": [{"name": "province", "in": "query", "schema": {"type": "string"}},
+                                   {"name": "level", "in": "query", "schema": {"type": "string", "enum": [
+                                       "blue", "yellow", "orange", "red", "none"]}}, *PAGING],
+                    "responses": {**json_response("a page", page_of({"allOf": [REGION, {"type": "object", "properties": {
+                        "level": {"type": "string", "nullable": True}, "open_alerts": {"type": "integer"},
+                        "assessed": {"type": "boolean"}}}]})), **errors(401, 422)}},
+        },
+        "/api/v1/regions/{code}": {
+            "get": {"summary": "A county: the thresholds that apply to it (after overrides) and its alerts, newest first",
+                    "parameters": [CODE],
+                    "responses": {**json_response("the region", {"allOf": [REGION, {"type": "object", "properties": {
+                        "rule_version": {"type": "string"}, "thresholds": {"type": "object"},
+                        "alerts": {"type": "array", "items": ALERT}}}]}), **errors(401, 403, 404)}},
+        },
+        "/api/v1/alerts": {
+            "get": {"summary": "Alerts the caller may see, newest first",
+                    "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"}},
+                                   {"name": "hazard", "in": "query", "schema": {"type": "string"}},
+                                   {"name": "level", "in": "query", "schema": {"type": "string"}}, AREA, *PAGING],
+                    "responses": {**json_response("a page", page_of(ALERT)), **errors(401, 422)}},
+        },
+        "/api/v1/alerts/manual": {
+            "get": {"summary": "Manual raises and stand-downs not cleared, in the caller's area", "parameters": PAGING,
+                    "responses": {**json_response("a page", page_of(DECISION)), **errors(401, 422)}},
+            "post": {"summary": "Raise an alert by hand or stand one down for some hours (audited); cycles respect it",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["region_code", "hazard", "action", "reason"], "properties": {
+                             "region_code": {"type": "string"}, "hazard": {"type": "string"},
+                             "action": {"type": "string", "enum": ["raise", "stand_down"]},
+                             "level": {"type": "string", "enum": ["blue", "yellow", "orange", "red"]},
+                             "hours": {"type": "number", "minimum": 1, "maximum": 336, "default": 24},
+                             "reason": {"type": "string"}}}}}},
+                     "responses": {**json_response("recorded", DECISION, "201"), **errors(400, 401, 403, 404, 422)}},
+        },
+        "/api/v1/alerts/manual/{decision_id}": {
+            "delete": {"summary": "Clear a manual decision; the forecast decides again from the next cycle",
+                       "parameters": [{"name": "decision_id", "in": "path", "required": True,
+                                       "schema": {"type": "integer"}}],
+                       "responses": {**json_response("cleared", DECISION), **errors(401, 403, 404, 422)}},
+        },
+        "/api/v1/subsidies": {
+            "get": {"summary": "Price-linkage decisions (one per county and month) the caller may see",
+                    "parameters": [{"name": "month", "in": "query", "schema": {"type": "string"}}, AREA,
+                                   {"name": "started", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}},
+                                   *PAGING],
+                    "responses": {**json_response("a page", page_of({"type": "object"})), **errors(401, 422)}},
+        },
+        "/api/v1/rules": {
+            "get": {"summary": "The threshold rules in force: version, YAML text as written, parsed content",
+                    "responses": {**json_response("the rules", {"type": "object", "properties": {
+                        "version": {"type": "string"}, "text": {"type": "string"}, "content": {"type": "object"}}}),
+                        **errors(401)}},
+            "put": {"summary": "Admins: put new rules in force from the next cycle, with a reason (versioned, audited)",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["text", "reason"], "properties": {
+                            "text": {"type": "string"}, "reason": {"type": "string"}}}}}},
+                    "responses": {**json_response("in force from the next cycle", {"type": "object", "properties": {
+                        "version": {"type": "string"}}}), **errors(400, 401, 403, 422)}},
+        },
+        "/api/v1/rules/validate": {
+            "post": {"summary": "Check rules YAML as a cycle would; 422 names every problem by rule key",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": RULES_TEXT}}},
+                     "responses": {**json_response("valid", {"type": "object", "properties": {
+                         "valid": {"type": "boolean"}, "version": {"type": "string"}}}), **errors(400, 401, 422)}},
+        },
+        "/api/v1/rules/preview": {
+            "post": {"summary": "Admins: the alerts edited rules would have raised over the last days of stored "
+                                "forecasts, compared with the rules in force",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "allOf": [RULES_TEXT, {"type": "object", "properties": {
+                             "days": {"type": "integer", "minimum": 1, "maximum": 30, "default": 7}}}]}}}},
+                     "responses": {**json_response("the comparison", {"type": "object", "properties": {
+                         "cycles_replayed": {"type": "integer"}, "totals": {"type": "object"},
+                         "changes": {"type": "array", "items": {"type": "object", "properties": {
+                             "region_code": {"type": "string"}, "hazard": {"type": "string"},
+                             "current_level": {"type": "string", "nullable": True},
+                             "edited_level": {"type": "string", "nullable": True},
+                             "change": {"type": "string", "enum": ["added", "raised", "lowered", "removed"]}}}}}}),
+                         **errors(400, 401, 403, 422)}},
+        },
+        "/api/v1/rules/versions": {
+            "get": {"summary": "Every rule version that has been in force: when, who, why", "parameters": PAGING,
+                    "responses": {**json_response("a page", page_of({"type": "object"})), **errors(401, 422)}},
+        },
+        "/api/v1/audit": {
+            "get": {"summary": "Admins and viewers: who changed what, when and why, newest first",
+                    "parameters": [{"name": "actor", "in": "query", "schema": {"type": "string"}},
+                                   {"name": "action", "in": "query", "schema": {"type": "string"},
+                                    "description": "a prefix, such as rules. or alert."}, *PAGING],
+                    "responses": {**json_response("a page", page_of({"type": "object"})), **errors(401, 403, 422)}},
         },
         "/api/v1/feed-runs": {
             "get": {"summary": "Feed pulls, newest first", "parameters": PAGING,
