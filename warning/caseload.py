@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from triggers.playbook import CASELOAD_COUNTS
 from triggers.validation import InvalidConfig
+from warning.accounts import audit
 from warning.csvtable import Column, count, non_negative, read_table, region_code, text
 from warning.models import Caseload, Shelter, utcnow
 
@@ -81,3 +82,12 @@ def shelters_by_region(session: Session) -> dict[str, list[dict]]:
         result.setdefault(s.region_code, []).append(
             {"name": s.name, "address": s.address, "capacity": s.capacity})
     return result
+
+
+def import_upload(session: Session, kind: str, content: bytes, filename: str, known_codes: set[str],
+                  in_scope, actor: str) -> int:
+    """A caseload or shelters CSV sent by a person (API or page): imported whole or not at all, audited."""
+    importer = import_shelters if kind == "shelters" else import_caseload
+    count = importer(session, content, filename, known_codes, in_scope=in_scope)
+    audit(session, actor, f"{kind}.import", filename, None, {"rows": count})
+    return count

@@ -34,6 +34,16 @@ def check_rules_text(config: AppConfig, text: str, source: str) -> tuple[Rules, 
     return parse_rules(content, config.area_codes, source), content
 
 
+def check_edited_rules(config: AppConfig, text: str) -> Rules:
+    """Rules typed into the editor or sent to the API. Problems are named by rule key
+    (cold_wave.orange.drop_c: …); a YAML syntax error is named on the field `text`."""
+    try:
+        return check_rules_text(config, text, "text")[0]
+    except InvalidConfig as error:
+        raise InvalidConfig([p if p.startswith("text: not valid YAML") else p.removeprefix("text: ")
+                             for p in error.problems]) from None
+
+
 def install_rules(session: Session, config: AppConfig, text: str, source: str, actor: str, reason: str) -> Rules:
     """Validate new rules YAML, record it as a version with who and why, and put it in place
     (the text as written, comments and all) for the next cycle."""

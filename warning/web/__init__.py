@@ -51,7 +51,7 @@ def create_app(rt: Runtime | None = None) -> Flask:
     app.extensions["coldwarn"] = rt
     from werkzeug.exceptions import HTTPException
 
-    from warning.web import api_regions, api_rules  # noqa: F401  (their routes join the api blueprint)
+    from warning.web import api_regions, api_rules, console  # noqa: F401  (their routes join api and pages)
     from warning.web.api import api, http_error
     from warning.web.metrics import metrics
     from warning.web.pages import pages

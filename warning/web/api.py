@@ -11,8 +11,8 @@ from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 
 from triggers.validation import InvalidConfig
 from triggers.tasks import is_overdue
-from warning.accounts import audit, can_change, can_see, user_for_token
-from warning.caseload import export_caseload, import_caseload, import_shelters
+from warning.accounts import can_change, can_see, user_for_token
+from warning.caseload import export_caseload, import_upload
 from warning.config import COUNTY_EVENTS
 from warning.events import iso, task_data
 from warning.manual_cpi import as_dict, set_manual_cpi
@@ -237,11 +237,9 @@ def caseload_csv():
 def caseload_upload():
     if g.user.role == "viewer":
         return problem(403, "Forbidden", "viewers cannot change data")
-    importer = import_shelters if request.path.endswith("/shelters") else import_caseload
     with runtime().sessions.begin() as session:
-        count = importer(session, request.get_data(), "upload.csv", runtime().config.region_codes,
-                         in_scope=lambda code: can_change(g.user, code))
-        audit(session, g.user.name, f"{request.path.rsplit('/', 1)[-1]}.import", "upload.csv", None, {"rows": count})
+        count = import_upload(session, request.path.rsplit("/", 1)[-1], request.get_data(), "upload.csv",
+                              runtime().config.region_codes, lambda code: can_change(g.user, code), g.user.name)
     return jsonify({"imported": count}), 201
 
 
@@ -328,14 +326,18 @@ def delivery_view(row: OutboxMessage, names: dict[int, str]) -> dict:
             "delivered_at": iso(row.delivered_at), "last_error": row.last_error}
 
 
+def deliveries_query(names: dict[int, str], statuses: str):
+    """Messages of the subscriptions in `names`, newest first, of the comma-separated statuses (all if empty)."""
+    query = select(OutboxMessage).where(OutboxMessage.subscription_id.in_(names)).order_by(OutboxMessage.id.desc())
+    return query.where(OutboxMessage.status.in_(statuses.split(","))) if statuses else query
+
+
 @api.get("/deliveries")
 @authenticated
 def list_deliveries():
     with runtime().sessions() as session:
         names = {s.id: s.name for s in visible_subscriptions(session)}
-        query = select(OutboxMessage).where(OutboxMessage.subscription_id.in_(names)).order_by(OutboxMessage.id.desc())
-        if request.args.get("status"):
-            query = query.where(OutboxMessage.status.in_(request.args["status"].split(",")))
+        query = deliveries_query(names, request.args.get("status", ""))
         if request.args.get("subscription"):
             query = query.where(OutboxMessage.subscription_id.in_(
                 [i for i, n in names.items() if n == request.args["subscription"]]))
@@ -366,9 +368,17 @@ def delivery_detail(message_id: str):
 @authenticated
 def replay_delivery(message_id: str):
     with runtime().sessions.begin() as session:
-        row, subscription = visible_delivery(session, message_id)
-        managed_subscription(session, subscription.name)
-        if row.status != "parked":
-            return problem(409, "Conflict", f"only parked messages are replayed; {message_id} is {row.status}")
-        replay_parked(session, g.user.name, message_id=message_id)
+        status = replay_message(session, message_id)
+    if status != "parked":
+        return problem(409, "Conflict", f"only parked messages are replayed; {message_id} is {status}")
     return jsonify({"queued": 1})
+
+
+def replay_message(session, message_id: str) -> str:
+    """Queue one parked message again if the caller may (404/403 otherwise); returns the status it had."""
+    row, subscription = visible_delivery(session, message_id)
+    managed_subscription(session, subscription.name)
+    status = row.status
+    if status == "parked":
+        replay_parked(session, g.user.name, message_id=message_id)
+    return status

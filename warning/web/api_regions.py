@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import pandas as pd
 from flask import g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound
 
-from triggers.levels import COLOUR_LEVELS, LEVEL_RANK
+from triggers.levels import COLOUR_LEVELS
 from triggers.rules import flatten
 from triggers.validation import InvalidConfig
 from warning.accounts import can_change, can_see, visible_codes
 from warning.events import alert_data, iso, region_info, subsidy_data
 from warning.manual_alerts import clear, decide
 from warning.models import Alert, ManualAlertDecision, Subsidy
+from warning.regions import has_coordinates, region_levels
 from warning.web import require_region, runtime
 from warning.web.api import api, authenticated, json_body, paginated, paginated_list, visible_region
-
-
-def has_coordinates(region: dict) -> bool:
-    """Regions without coordinates get no forecast and so are not assessed (never guessed)."""
-    return bool(pd.notna(region.get("latitude")))
-
-
-def region_levels(session) -> dict[str, dict]:
-    """Per region with open alerts: its highest level and how many are open."""
-    levels: dict[str, dict] = {}
-    for code, level in session.execute(select(Alert.region_code, Alert.level).where(Alert.status == "open")):
-        seen = levels.setdefault(code, {"level": level, "open_alerts": 0})
-        seen["open_alerts"] += 1
-        if LEVEL_RANK[level] > LEVEL_RANK[seen["level"]]:
-            seen["level"] = level
-    return levels
 
 
 @api.get("/regions")

@@ -10,7 +10,7 @@ from triggers.validation import InvalidConfig
 from warning.events import iso
 from warning.models import AuditEntry, RuleVersion
 from warning.preview import preview_rules
-from warning.rule_versions import check_rules_text, install_rules, rules_text
+from warning.rule_versions import check_edited_rules, install_rules, rules_text
 from warning.web import runtime
 from warning.web.api import api, authenticated, json_body, paginated
 
@@ -31,16 +31,6 @@ def sent_rules_text(body: dict) -> str:
     return text
 
 
-def checked(text: str):
-    """The rules in `text`, or InvalidConfig whose fields are rule keys (cold_wave.orange.drop_c);
-    a YAML syntax error stays on the field `text`."""
-    try:
-        return check_rules_text(runtime().config, text, "text")[0]
-    except InvalidConfig as error:
-        raise InvalidConfig([p if p.startswith("text: not valid YAML") else p.removeprefix("text: ")
-                             for p in error.problems]) from None
-
-
 @api.get("/rules")
 @authenticated
 def current_rules():
@@ -55,7 +45,7 @@ def current_rules():
 @authenticated
 def validate_rules():
     """Check rules YAML as a cycle would; 422 lists every problem with its field."""
-    rules = checked(sent_rules_text(json_body()))
+    rules = check_edited_rules(runtime().config, sent_rules_text(json_body()))
     return jsonify({"valid": True, "version": rules.version})
 
 
@@ -68,7 +58,7 @@ def preview():
     body = json_body()
     rt = runtime()
     rt.refresh_rules()
-    edited = checked(sent_rules_text(body))
+    edited = check_edited_rules(runtime().config, sent_rules_text(body))
     try:
         days = int(body.get("days", 7))
     except (TypeError, ValueError):
@@ -85,7 +75,7 @@ def change_rules():
     body = json_body()
     rt = runtime()
     text = sent_rules_text(body)
-    checked(text)
+    check_edited_rules(runtime().config, text)
     with rt.sessions.begin() as session:
         rules = install_rules(session, rt.config, text, "text", g.user.name, str(body.get("reason", "")))
     rt.refresh_rules()

@@ -20,6 +20,8 @@ from triggers.tasks import ACTIVE, NEXT
 from triggers.validation import InvalidConfig
 from warning.accounts import can_change, can_see, check_password
 from warning.models import Alert, CycleRun, FeedStatus, Task, User, utcnow
+from warning.forecast_chart import region_chart
+from warning.regions import has_coordinates, region_levels
 from warning.render import render_html, sheet_model
 from warning.web import change_task_status, require_region, runtime
 
@@ -52,7 +54,7 @@ def load_visitor() -> None:
 @pages.app_context_processor
 def page_helpers() -> dict:
     return {"csrf_token": csrf_token, "t": lambda zh, en: zh if g.get("lang", "zh") == "zh" else en, "user": g.get("user"),
-            "lang": g.get("lang", "zh")}
+            "lang": g.get("lang", "zh"), "level_names": LEVEL_NAMES, "hazard_names": HAZARD_NAMES}
 
 
 def csrf_token() -> str:
@@ -122,6 +124,7 @@ def overview():
         feeds = list(db.scalars(select(FeedStatus).order_by(FeedStatus.feed)))
         open_tasks = dict(db.execute(select(Task.region_code, func.count()).where(Task.status.in_(ACTIVE))
                                      .group_by(Task.region_code)).all())
+        levels = region_levels(db)
     order = {level: i for i, level in enumerate(reversed(COLOUR_LEVELS))}
     alerts.sort(key=lambda a: (order.get(a.level, 9), a.region_code))
     rows = [{"code": a.region_code, "name": regions[a.region_code]["name"],
@@ -129,17 +132,38 @@ def overview():
              "level": a.level, "level_name": LEVEL_NAMES[a.level][g.lang],
              "onset": a.onset.astimezone(zone).strftime("%Y-%m-%d %H:%M"), "stage": a.stage,
              "evidence": a.evidence[g.lang], "tasks": open_tasks.get(a.region_code, 0)} for a in alerts]
-    return render_template("overview.html", rows=rows, last=last, zone=zone, feeds=feeds)
+    return render_template("overview.html", rows=rows, last=last, zone=zone, feeds=feeds, **level_grid(levels))
+
+
+def level_grid(levels: dict[str, dict]) -> dict:
+    """Every county the visitor may see, by province, coloured by its highest open level; and the counts."""
+    provinces: dict[str, dict] = {}
+    counts = dict.fromkeys((*reversed(COLOUR_LEVELS), "none"), 0)
+    for code, region in runtime().config.regions_by_code.items():
+        if not can_see(g.user, code):
+            continue
+        level = levels.get(code, {}).get("level")
+        counts[level or "none"] += 1
+        province = provinces.setdefault(region["province_code"], {"name": region["province_name"], "cells": []})
+        province["cells"].append({"code": code, "name": region["name"], "level": level or "none",
+                                  "assessed": has_coordinates(region)})
+    return {"grid": [provinces[code] for code in sorted(provinces)], "counts": counts}
 
 
 @pages.get("/regions/<code>")
 @login_required
 def region(code: str):
     require_region(code)
-    with runtime().sessions() as db:
-        model = sheet_model(db, runtime().config, code, utcnow(), g.lang)
+    rt = runtime()
+    rt.refresh_rules()
+    zone = ZoneInfo(rt.config.regions_by_code[code]["timezone"])
+    with rt.sessions() as db:
+        model = sheet_model(db, rt.config, code, utcnow(), g.lang)
+        chart = region_chart(db, rt.config, rt.config.rules, code, g.lang)
+        history = db.scalars(select(Alert).where(Alert.region_code == code)
+                             .order_by(Alert.issued_at.desc(), Alert.id.desc()).limit(50)).all()
     return render_template("region.html", sheet=model, next_steps=NEXT, step_labels=STEP_LABELS[g.lang],
-                           may_change=can_change(g.user, code))
+                           may_change=can_change(g.user, code), chart=chart, history=history, zone=zone)
 
 
 @pages.get("/regions/<code>/sheet")

@@ -1,0 +1,194 @@
+"""The admin console pages: dashboard grid, county chart and history, rules editor with preview,
+audit log, deliveries with replay, progress and caseload upload, each for the roles that may use it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import TEST_SECRET, log_in
+from warning.cycle import run_cycle
+from warning.models import Alert, Caseload, OutboxMessage, RuleVersion
+from warning.sources import open_source
+from warning.web import create_app
+
+OWN, FOREIGN_IN_PROVINCE = "220102", "220802"
+
+
+def browsers(api):
+    """browser(name): a logged-in test client of the api fixture's app."""
+    def browser(name: str):
+        client = create_app(api.rt).test_client()
+        assert log_in(client, name).status_code == 302
+        return client
+    browser.rt, browser.api = api.rt, api
+    return browser
+
+
+@pytest.fixture
+def site(api):
+    run_cycle(api.rt, open_source(api.rt, "demo"), deliver=False)
+    return browsers(api)
+
+
+def text_of(page) -> str:
+    return page.get_data(as_text=True)
+
+
+def csrf(page) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', text_of(page)).group(1)
+
+
+def test_the_dashboard_colours_every_visible_county_by_its_highest_level(site):
+    page = text_of(site("root").get("/"))
+    regions = site.api("GET", "/api/v1/regions?province=220000&per_page=200", "root").json["items"]
+    cells = dict(re.findall(r'<a class="(\w+)[^"]*" href="/regions/(\d{6})"', page)[i][::-1]
+                 for i in range(page.count('href="/regions/') - page.count('<td><a href="/regions/')))
+    assert len(cells) == len(site.rt.config.region_codes)
+    assert all(cells[r["code"]] == (r["level"] or "none") for r in regions)
+    orange = sum(level == "orange" for level in cells.values())
+    assert re.search(rf'data-level="orange">{orange}<', page) and orange > 0
+    jilin_only = text_of(site("jilin").get("/"))
+    assert 'href="/regions/110101"' not in jilin_only and f'href="/regions/{OWN}"' in jilin_only
+
+
+def test_a_county_page_draws_its_forecast_with_threshold_lines_and_lists_its_alert_history(site):
+    page = text_of(site("nanguan").get(f"/regions/{OWN}"))
+    points = re.search(r'<polyline class="tmin" points="([^"]+)"', page).group(1).split()
+    days = re.findall(r"<tr><td>(\d{4}-\d{2}-\d{2})</td><td>(-?[\d.]+)</td>", page)
+    assert len(points) == len(days) >= 7
+    lowest = min(range(len(days)), key=lambda i: float(days[i][1]))
+    assert float(points[lowest].split(",")[1]) == max(float(p.split(",")[1]) for p in points)  # lowest is drawn lowest
+    assert re.findall(r'<line class="threshold (\w+)"', page) == ["blue", "orange"]  # <=4 (blue/yellow), <=0
+    assert "蓝色/黄色 ≤4°C" in page and "橙色/红色 ≤0°C" in page
+    with site.rt.sessions() as session:
+        alerts = session.scalar(select(func.count()).select_from(Alert).where(Alert.region_code == OWN))
+    history = page[page.index('class="history"'):]
+    assert history.count("<tr><td>") == alerts > 0
+
+
+def edited_rules(client) -> tuple[str, str]:
+    page = client.get("/rules")
+    text = re.search(r'<textarea class="rules"[^>]*>(.*?)</textarea>', text_of(page), re.S).group(1)
+    import html
+    return csrf(page), html.unescape(text).replace("orange: {drop_c: 12,", "orange: {drop_c: 14,")
+
+
+def test_the_rules_editor_previews_then_saves_with_a_reason_and_the_audit_log_shows_it(site):
+    admin = site("root")
+    token, text = edited_rules(admin)
+    preview = admin.post("/rules", data={"csrf_token": token, "text": text, "days": "7", "action": "preview"})
+    assert preview.status_code == 200
+    assert text_of(preview).count('data-change="lowered"') == 11
+    with site.rt.sessions() as session:
+        versions = session.scalar(select(func.count()).select_from(RuleVersion))
+    no_reason = admin.post("/rules", data={"csrf_token": token, "text": text, "action": "save", "reason": ""})
+    assert no_reason.status_code == 422 and "who and why" in text_of(no_reason)
+    saved = admin.post("/rules", data={"csrf_token": token, "text": text, "action": "save",
+                                       "reason": "provincial notice No. 7"}, follow_redirects=True)
+    assert "下一轮运行起生效" in text_of(saved)
+    with site.rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(RuleVersion)) == versions + 1
+    audit = text_of(admin.get("/audit"))
+    first = audit[audit.index('<tr data-action='):]
+    assert first.startswith('<tr data-action="rules.version">') and "provincial notice No. 7" in first.split("</tr>")[0]
+
+
+def test_a_broken_edit_is_shown_back_with_its_problems_and_nothing_is_saved(site):
+    admin = site("root")
+    token, text = edited_rules(admin)
+    broken = text.replace("yellow: {drop_c: 10,", "yellow: {drop_c: -10,")
+    with site.rt.sessions() as session:
+        versions = session.scalar(select(func.count()).select_from(RuleVersion))
+    answer = admin.post("/rules", data={"csrf_token": token, "text": broken, "action": "save", "reason": "typo"})
+    assert answer.status_code == 422 and "cold_wave.yellow.drop_c" in text_of(answer)
+    assert "drop_c: -10," in text_of(answer)  # the edit is kept in the editor
+    with site.rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(RuleVersion)) == versions
+
+
+@pytest.mark.parametrize("who", ["jilin", "nanguan", "watcher"])
+def test_only_admins_change_rules_others_read_them(site, who):
+    client = site(who)
+    page = client.get("/rules")
+    assert page.status_code == 200 and "readonly" in text_of(page) and 'value="save"' not in text_of(page)
+    token, text = edited_rules(client)
+    assert client.post("/rules", data={"csrf_token": token, "text": text, "action": "save", "reason": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize("who, status", [("root", 200), ("watcher", 200), ("jilin", 403), ("nanguan", 403)])
+def test_the_audit_page_is_for_admins_and_viewers(site, who, status):
+    assert site(who).get("/audit").status_code == status
+
+
+def test_parked_deliveries_are_replayed_from_the_page_by_who_may(api, httpserver):
+    site = browsers(api)  # the subscription comes before the first cycle
+    httpserver.expect_request("/county").respond_with_data("no", status=400)
+    body = {"name": "county-hook", "url": httpserver.url_for("/county"), "secrets": [TEST_SECRET],
+            "regions": [OWN], "events": ["tasklist.issued"]}
+    assert site.api("POST", "/api/v1/subscriptions", "nanguan", json=body).status_code == 201
+    run_cycle(site.rt, open_source(site.rt, "demo"))
+    county = site("nanguan")
+    page = county.get("/deliveries?status=parked")
+    parked = re.findall(r'<tr data-status="parked"><td><code>(msg_\w+)</code>', text_of(page))
+    assert parked and 'data-status="delivered"' not in text_of(page)
+    assert "/replay" not in text_of(site("watcher").get("/deliveries?status=parked"))
+    assert site("beijing").get("/deliveries").get_data(as_text=True).count("<code>msg_") == 0
+    watcher = site("watcher")
+    refused = watcher.post(f"/deliveries/{parked[0]}/replay", data={"csrf_token": csrf(watcher.get("/deliveries"))})
+    assert refused.status_code == 403
+    replayed = county.post(f"/deliveries/{parked[0]}/replay", data={"csrf_token": csrf(page)}, follow_redirects=True)
+    assert "已重新排队" in text_of(replayed)
+    with site.rt.sessions() as session:
+        assert session.scalars(select(OutboxMessage.status).where(OutboxMessage.message_id == parked[0])).one() == "pending"
+    again = county.post(f"/deliveries/{parked[0]}/replay", data={"csrf_token": csrf(page)}, follow_redirects=True)
+    assert "只有搁置的消息可以重发" in text_of(again)
+
+
+@pytest.mark.parametrize("who, status", [("root", 200), ("watcher", 200), ("jilin", 200), ("nanguan", 403)])
+def test_progress_by_area_for_everyone_above_a_county(site, who, status):
+    page = site(who).get("/progress")
+    assert page.status_code == status
+    if status == 200:
+        rows = re.findall(r'<tr data-code="(\d{6})">', text_of(page))
+        assert rows and (all(r.startswith("22") and not r.endswith("0000") for r in rows) if who == "jilin"
+                         else "220000" in rows)
+
+
+CASELOAD_HEADER = ("region_code,dibao_urban,dibao_rural,tekun_urban,tekun_rural,ill_disabled,elderly_alone,orphans,"
+                   "unsupported_children,rough_sleepers,dibao_standard_urban,dibao_standard_rural,"
+                   "tekun_standard_urban,tekun_standard_rural\n")
+
+
+def upload(client, body: str, kind: str = "caseload"):
+    import io
+    token = csrf(client.get("/caseload"))
+    return client.post("/caseload", data={"csrf_token": token, "kind": kind,
+                                          "file": (io.BytesIO(body.encode("utf-8")), "caseload.csv")},
+                       content_type="multipart/form-data", follow_redirects=True)
+
+
+def test_caseload_upload_imports_a_good_file_and_names_each_problem_of_a_bad_one(site):
+    county = site("nanguan")
+    good = upload(county, CASELOAD_HEADER + f"{OWN},1,2,3,4,5,6,7,8,9,900,700,1170,910\n")
+    assert good.status_code == 200 and "已导入 1 行" in text_of(good)
+    with site.rt.sessions() as session:
+        assert session.scalars(select(Caseload.dibao_urban).where(Caseload.region_code == OWN)).one() == 1
+    bad_value = upload(county, CASELOAD_HEADER + f"{OWN},x,2,3,4,5,6,7,8,9,900,700,1170,910\n")
+    assert bad_value.status_code == 422
+    assert "caseload.csv, row 2, column dibao_urban: must be a whole number" in text_of(bad_value)
+    foreign = upload(county, CASELOAD_HEADER + f"{OWN},5,2,3,4,5,6,7,8,9,900,700,1170,910\n"
+                                               f"{FOREIGN_IN_PROVINCE},1,2,3,4,5,6,7,8,9,900,700,1170,910\n")
+    assert foreign.status_code == 422
+    assert f"row 3, column region_code: {FOREIGN_IN_PROVINCE} is outside your area" in text_of(foreign)
+    with site.rt.sessions() as session:  # nothing of the bad file was kept
+        assert session.scalars(select(Caseload.dibao_urban).where(Caseload.region_code == OWN)).one() == 1
+    assert site("watcher").get("/caseload").status_code == 403
+
+
+def test_console_forms_without_the_csrf_token_are_refused(site):
+    admin = site("root")
+    assert admin.post("/rules", data={"text": "x", "action": "preview"}).status_code == 400
+    assert admin.post("/caseload", data={"kind": "caseload"}).status_code == 400

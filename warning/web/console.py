@@ -1,0 +1,164 @@
+"""The admin console pages: the rules editor with its preview, the audit log, deliveries with
+replay, task progress and caseload upload. Same sessions, CSRF and scope as the other pages."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from triggers.validation import InvalidConfig
+from warning.accounts import can_change
+from warning.caseload import import_upload
+from warning.models import RuleVersion, utcnow
+from warning.preview import MAX_DAYS, preview_rules
+from warning.rule_versions import check_edited_rules, install_rules, rules_text
+from warning.tasks import progress
+from warning.web import runtime
+from warning.web.api import deliveries_query, delivery_view, replay_message, visible_subscriptions
+from warning.web.api_rules import audit_query, audit_view
+from warning.web.pages import login_required, pages
+
+PER_PAGE = 50
+PREVIEW_DAYS = (3, 7, 14, MAX_DAYS)
+
+
+def require_roles(*roles: str) -> None:
+    if g.user.role not in roles:
+        abort(403, "this page is not for your role")
+
+
+def page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def one_page(session, query) -> tuple[list, int, int]:
+    """The rows of the requested page, that page's number and the number of pages."""
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = page_number()
+    return session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all(), page, max(1, -(-total // PER_PAGE))
+
+
+@pages.get("/rules")
+@login_required
+def rules_page():
+    rt = runtime()
+    rt.refresh_rules()
+    with rt.sessions() as db:
+        text = rules_text(db, rt.config)
+    return show_rules(text)
+
+
+def show_rules(text: str, problems: list[str] | None = None, preview: dict | None = None, days: int = 7,
+               reason: str = "", status: int = 200):
+    rt = runtime()
+    with rt.sessions() as db:
+        versions = db.scalars(select(RuleVersion).order_by(RuleVersion.id.desc()).limit(20)).all()
+    return render_template("rules.html", text=text, problems=problems or [], preview=preview, days=days,
+                           day_choices=PREVIEW_DAYS, reason=reason, versions=versions,
+                           in_force=rt.config.rules.version, may_edit=g.user.role == "admin",
+                           regions=rt.config.regions_by_code), status
+
+
+@pages.post("/rules")
+@login_required
+def rules_edit():
+    """Preview (nothing stored) or save, from the same form; an invalid edit is shown back with its problems."""
+    require_roles("admin")
+    rt = runtime()
+    rt.refresh_rules()
+    text, reason = request.form.get("text", ""), request.form.get("reason", "")
+    try:
+        days = int(request.form.get("days", 7))
+    except ValueError:
+        days = 7
+    try:
+        edited = check_edited_rules(rt.config, text)
+        if request.form.get("action") == "save":
+            with rt.sessions.begin() as db:
+                saved = install_rules(db, rt.config, text, "text", g.user.name, reason)
+            rt.refresh_rules()
+            flash((f"已保存规则版本 {saved.version[:12]}，下一轮运行起生效" if g.lang == "zh"
+                   else f"saved rules version {saved.version[:12]}; in force from the next cycle"), "ok")
+            return redirect(url_for("pages.rules_page"))
+        with rt.sessions() as db:
+            preview = preview_rules(db, rt.config, edited, days)
+    except InvalidConfig as error:
+        return show_rules(text, error.problems, days=days, reason=reason, status=422)
+    return show_rules(text, preview=preview, days=days, reason=reason)
+
+
+@pages.get("/audit")
+@login_required
+def audit_page():
+    require_roles("admin", "viewer")
+    with runtime().sessions() as db:
+        rows, page, pages_count = one_page(db, audit_query())
+        entries = [audit_view(r) for r in rows]
+    return render_template("audit.html", entries=entries, page=page, pages_count=pages_count)
+
+
+@pages.get("/deliveries")
+@login_required
+def deliveries_page():
+    status = request.args.get("status", "")
+    if status not in ("pending", "delivered", "parked"):
+        status = ""
+    with runtime().sessions() as db:
+        names = {s.id: s.name for s in visible_subscriptions(db)}
+        rows, page, pages_count = one_page(db, deliveries_query(names, status))
+        messages = [delivery_view(r, names) for r in rows]
+    return render_template("deliveries.html", messages=messages, status=status, page=page, pages_count=pages_count,
+                           may_replay=g.user.role != "viewer")
+
+
+@pages.post("/deliveries/<message_id>/replay")
+@login_required
+def replay_page(message_id: str):
+    with runtime().sessions.begin() as db:
+        status = replay_message(db, message_id)
+    if status == "parked":
+        flash(("已重新排队: " if g.lang == "zh" else "queued again: ") + message_id, "ok")
+    else:
+        flash((f"只有搁置的消息可以重发，此消息状态为 {status}" if g.lang == "zh"
+               else f"only parked messages are replayed; this one is {status}"), "error")
+    return redirect(url_for("pages.deliveries_page", status=request.args.get("status", "")))
+
+
+@pages.get("/progress")
+@login_required
+def progress_page():
+    require_roles("admin", "viewer", "province")
+    by = request.args.get("by", "province" if g.user.role != "province" else "prefecture")
+    within = g.user.region_code if g.user.role == "province" else None
+    try:
+        with runtime().sessions() as db:
+            rows = progress(db, runtime().config, by, utcnow(), within)
+    except InvalidConfig:
+        abort(404)
+    return render_template("progress.html", rows=rows, by=by)
+
+
+@pages.route("/caseload", methods=["GET", "POST"])
+@login_required
+def caseload_page():
+    require_roles("admin", "province", "county")
+    problems, status = [], 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        kind = request.form.get("kind")
+        if upload is None or not upload.filename or kind not in ("caseload", "shelters"):
+            problems, status = [("请选择文件和类型" if g.lang == "zh" else "choose a file and what it holds")], 400
+        else:
+            try:
+                with runtime().sessions.begin() as db:
+                    count = import_upload(db, kind, upload.read(), upload.filename, runtime().config.region_codes,
+                                          lambda code: can_change(g.user, code), g.user.name)
+            except InvalidConfig as error:
+                problems, status = error.problems, 422
+            else:
+                flash((f"已导入 {count} 行" if g.lang == "zh" else f"imported {count} rows"), "ok")
+                return redirect(url_for("pages.caseload_page"))
+    return render_template("caseload.html", problems=problems), status
