@@ -1,4 +1,5 @@
-"""A county officer in a real browser (Debian's headless Chromium): log in, acknowledge a task, complete it."""
+"""Real browser (Debian's headless Chromium): a county officer acknowledges and completes a task on a
+phone; an admin edits a threshold, previews what it changes, saves it and finds it in the audit log."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def served(make_runtime):
     run_cycle(rt, open_source(rt, "demo"))
     with rt.sessions.begin() as session:
         create_user(session, "nanguan", "county", COUNTY, PASSWORD, rt.config.area_codes, actor="test")
+        create_user(session, "root", "admin", None, PASSWORD, rt.config.area_codes, actor="test")
     server = make_server("127.0.0.1", 0, create_app(rt), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield rt, f"http://127.0.0.1:{server.server_port}"
@@ -32,12 +34,24 @@ def served(make_runtime):
 
 
 @pytest.fixture
-def page():
+def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
-        yield browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-        browser.close()
+        launched = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    return browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+
+
+def log_in(page, base: str, name: str) -> None:
+    page.goto(base + "/")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -46,10 +60,7 @@ def test_a_county_officer_acknowledges_and_completes_a_task_on_a_phone(served, p
     with rt.sessions() as session:
         task = session.scalars(select(Task).where(Task.region_code == COUNTY, Task.status == "open")
                                .order_by(Task.due_at, Task.id)).first()
-    page.goto(base + "/")
-    page.fill("input[name=name]", "nanguan")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, base, "nanguan")
     page.wait_for_url(f"{base}/regions/{COUNTY}")
 
     card = page.locator(f"#task-{task.id}")
@@ -66,3 +77,40 @@ def test_a_county_officer_acknowledges_and_completes_a_task_on_a_phone(served, p
     with rt.sessions() as session:
         stored = session.get(Task, task.id)
     assert (stored.status, stored.updated_by) == ("done", "nanguan")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_admin_edits_a_threshold_sees_the_preview_differ_saves_and_finds_the_audit_entry(served, browser):
+    rt, base = served
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, base, "root")
+    page.wait_for_url(f"{base}/")
+    assert page.locator(".cells a").count() == len(rt.config.region_codes)  # the whole country at a glance
+
+    page.get_by_role("link", name="预警规则").click()
+    page.wait_for_url(f"{base}/rules")
+    before = page.locator("#in-force").inner_text()
+    editor = page.locator("textarea[name=text]")
+    text = editor.input_value()
+    assert "orange: {drop_c: 12," in text
+    editor.fill(text.replace("orange: {drop_c: 12,", "orange: {drop_c: 14,"))
+    page.select_option("select[name=days]", "7")
+    page.get_by_role("button", name="预览变化").click()
+    page.wait_for_load_state()
+    lowered = page.locator("#preview tr[data-change=lowered]")
+    assert lowered.count() == 11  # the 11 orange counties of the demo would have been yellow
+    assert "橙色" in lowered.first.inner_text() and "黄色" in lowered.first.inner_text()
+    assert "drop_c: 14," in editor.input_value()  # the edit survives the preview
+    assert page.locator("#in-force").inner_text() == before  # and nothing was saved
+
+    page.fill("input[name=reason]", "省厅通知第7号：橙色降温幅度调整为14°C")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(f"{base}/rules")
+    assert "下一轮运行起生效" in page.locator(".flash").inner_text()
+    assert page.locator("#in-force").inner_text() != before
+
+    page.get_by_role("link", name="审计日志").click()
+    page.wait_for_url(f"{base}/audit")
+    newest = page.locator("table.audit tbody tr").first
+    assert newest.get_attribute("data-action") == "rules.version"
+    assert "root" in newest.inner_text() and "省厅通知第7号" in newest.inner_text()
