@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app, g
-from werkzeug.exceptions import Forbidden, NotFound
+from flask import Flask, current_app, g, request
+from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
 from warning.accounts import can_change, can_see
 from warning.events import Outbox
@@ -40,6 +40,16 @@ def change_task_status(session, task_id: int, status: str, note: str | None) -> 
     return set_status(session, runtime().config, outbox, task_id, status, note, g.user.name)
 
 
+NUL = ("\x00", "%00", "\\u0000")
+
+
+def refuse_nul_characters() -> None:
+    """PostgreSQL text cannot hold NUL: a request carrying one is refused whole, before any query."""
+    sent = (request.full_path, request.get_data(as_text=True))
+    if any(nul in part for part in sent for nul in NUL):
+        raise BadRequest("NUL characters (\\u0000) are not allowed in requests")
+
+
 def create_app(rt: Runtime | None = None) -> Flask:
     rt = rt or Runtime.start()
     app = Flask(__name__)
@@ -49,6 +59,7 @@ def create_app(rt: Runtime | None = None) -> Flask:
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=rt.settings.web.session_hours))
     app.json.ensure_ascii = False
     app.extensions["coldwarn"] = rt
+    app.before_request(refuse_nul_characters)
     from werkzeug.exceptions import HTTPException
 
     from warning.web import api_regions, api_rules, console  # noqa: F401  (their routes join api and pages)

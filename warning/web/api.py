@@ -26,6 +26,7 @@ from warning.web.openapi import OPENAPI
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000  # beyond it an offset no longer fits the database's integers
 
 
 def problem(status: int, title: str, detail: str = "", errors: list[dict] | None = None):
@@ -74,8 +75,8 @@ def page_args() -> tuple[int, int]:
         page, per_page = int(request.args.get("page", 1)), int(request.args.get("per_page", 50))
     except ValueError:
         page = per_page = 0
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidConfig([f"page: page >= 1 and per_page 1..{MAX_PER_PAGE}"])
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidConfig([f"page: page 1..{MAX_PAGE} and per_page 1..{MAX_PER_PAGE}"])
     return page, per_page
 
 
@@ -185,7 +186,7 @@ def region_tasks(code: str):
             "updated_by": t.updated_by, "overdue": is_overdue(t.status, t.due_at, utcnow())}))
 
 
-@api.post("/tasks/<int:task_id>/status")
+@api.post("/tasks/<int(max=2147483647):task_id>/status")
 @authenticated
 def task_status(task_id: int):
     body = request.get_json(silent=True)

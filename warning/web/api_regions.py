@@ -123,7 +123,7 @@ def manual_decision():
         return jsonify(decision_view(row)), 201
 
 
-@api.delete("/alerts/manual/<int:decision_id>")
+@api.delete("/alerts/manual/<int(max=2147483647):decision_id>")
 @authenticated
 def clear_manual_decision(decision_id: int):
     with runtime().sessions.begin() as session:

@@ -174,7 +174,7 @@ def printable_sheet(code: str):
         return render_html(sheet_model(db, runtime().config, code, utcnow(), g.lang))
 
 
-@pages.post("/tasks/<int:task_id>/status")
+@pages.post("/tasks/<int(max=2147483647):task_id>/status")
 @login_required
 def change_task(task_id: int):
     with runtime().sessions.begin() as db:
