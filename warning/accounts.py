@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import select, true
+from sqlalchemy import delete, func, select, true
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from triggers.validation import InvalidConfig
-from warning.models import ApiToken, AuditEntry, User, utcnow
+from warning.models import ApiToken, AuditEntry, LoginFailure, User, utcnow
 
 ROLES = ("admin", "province", "county", "viewer")
 TOKEN_PREFIX = "cw_"
@@ -52,6 +53,30 @@ def create_user(session: Session, name: str, role: str, region_code: str | None,
 def check_password(session: Session, name: str, password: str) -> User | None:
     user = session.scalars(select(User).where(User.name == name, User.active)).first()
     return user if user and check_password_hash(user.password_hash, password) else None
+
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_NAME = 10
+MAX_FAILURES_PER_ADDRESS = 50  # an office behind one NAT address has many honest typists
+
+
+def login_throttled(session: Session, name: str, address: str) -> bool:
+    """Too many recent failures for this name or from this address: refuse before checking the password."""
+    since = utcnow() - THROTTLE_WINDOW
+    recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    return (session.scalar(recent.where(LoginFailure.name == name[:100])) >= MAX_FAILURES_PER_NAME
+            or session.scalar(recent.where(LoginFailure.address == address[:64])) >= MAX_FAILURES_PER_ADDRESS)
+
+
+def record_login(session: Session, name: str, address: str, succeeded: bool) -> None:
+    if succeeded:  # a success clears the name's count: a typo yesterday must not lock anyone out today
+        session.execute(delete(LoginFailure).where(LoginFailure.name == name[:100]))
+    else:
+        session.add(LoginFailure(at=utcnow(), name=name[:100], address=address[:64]))
+
+
+def prune_login_failures(session: Session) -> int:
+    return session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - THROTTLE_WINDOW)).rowcount
 
 
 def create_token(session: Session, user_name: str, label: str, actor: str) -> str:

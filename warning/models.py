@@ -47,6 +47,16 @@ class CycleRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class LoginFailure(Base):
+    """A failed login: counted per name and per address to throttle password guessing on every instance."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(64))
+
+
 class JobRun(Base):
     """One run of a scheduled job on one instance: when, how it went, what it did."""
 

@@ -19,6 +19,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import delete
 
 from warning import delivery
+from warning.accounts import prune_login_failures
 from warning.cycle import Source, run_cycle
 from warning.leader import CYCLE_LOCK, PRUNE_LOCK, abandon_cut_off_cycles, cluster_lock, cycle_due
 from warning.logs import instance_id
@@ -69,7 +70,8 @@ def prune(rt: Runtime) -> dict | None:
         with rt.sessions.begin() as session:
             history = session.execute(delete(JobRun).where(
                 JobRun.started_at < utcnow() - timedelta(days=JOB_HISTORY_DAYS))).rowcount
-        return {"payloads_dropped": payloads, "job_runs_dropped": history}
+            failures = prune_login_failures(session)
+        return {"payloads_dropped": payloads, "job_runs_dropped": history, "login_failures_dropped": failures}
 
 
 def recorded(rt: Runtime, name: str, job, *args):

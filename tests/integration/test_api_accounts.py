@@ -24,6 +24,17 @@ def test_without_a_valid_token_the_api_answers_401_problem(api):
         assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
+def test_every_documented_operation_needs_a_token(api):
+    from warning.web.openapi import OPENAPI
+    client = create_app(api.rt).test_client()
+    for path, operations in OPENAPI["paths"].items():
+        concrete = (path.replace("{code}", "220102").replace("{task_id}", "1").replace("{decision_id}", "1")
+                    .replace("{name}", "x").replace("{message_id}", "msg_x"))
+        for method in operations:
+            response = client.open(concrete, method=method.upper(), json={})
+            assert response.status_code == 401, f"{method.upper()} {path}"
+
+
 @pytest.mark.parametrize("who, area, allowed", [
     ("root", "220100", True), ("root", "000000", True), ("jilin", "220100", True), ("jilin", "220000", True),
     ("jilin", "000000", False), ("beijing", "220100", False), ("nanguan", "220100", False),

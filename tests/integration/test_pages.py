@@ -58,6 +58,26 @@ def test_wrong_password_and_forged_forms_are_refused(site):
     assert client.get("/").status_code == 302
 
 
+def test_password_guessing_is_throttled_per_name_until_the_window_passes(site):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from warning.accounts import MAX_FAILURES_PER_NAME, THROTTLE_WINDOW
+    from warning.models import LoginFailure, utcnow
+    guesser = site()
+    for _ in range(MAX_FAILURES_PER_NAME):
+        assert log_in(guesser, "nanguan", "guess-" + "x" * 12).status_code == 401
+    locked = log_in(guesser, "nanguan")  # even the right password waits now
+    assert locked.status_code == 429 and "15 分钟" in locked.get_data(as_text=True)
+    assert log_in(site(), "jilin").status_code == 302  # other people are not locked out
+    with site.rt.sessions.begin() as session:  # the window passes
+        session.execute(update(LoginFailure).values(at=utcnow() - THROTTLE_WINDOW - timedelta(seconds=1)))
+    assert log_in(site(), "nanguan").status_code == 302
+    with site.rt.sessions() as session:
+        assert session.scalars(select(LoginFailure).where(LoginFailure.name == "nanguan")).all() == []
+
+
 def test_session_cookie_is_secure_httponly_and_samesite(make_runtime):
     rt = make_runtime(COLDWARN_SECURE_COOKIES="1")
     client = create_app(rt).test_client()

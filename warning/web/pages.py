@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES
 from triggers.tasks import ACTIVE, NEXT
 from triggers.validation import InvalidConfig
-from warning.accounts import can_change, can_see, check_password
+from warning.accounts import can_change, can_see, check_password, login_throttled, record_login
 from warning.models import Alert, CycleRun, FeedStatus, Task, User, utcnow
 from warning.forecast_chart import region_chart
 from warning.regions import has_coordinates, region_levels
@@ -86,9 +86,17 @@ def login():
     error, status = None, 200
     if request.method == "POST":
         name, password = request.form.get("name", "").strip(), request.form.get("password", "")
-        with runtime().sessions() as db:
+        address = request.remote_addr or "unknown"
+        with runtime().sessions.begin() as db:
+            if login_throttled(db, name, address):
+                log.warning("login for %r from %s refused: too many failures", name[:100], address)
+                message = ("尝试次数过多，请 15 分钟后再试" if g.lang == "zh"
+                           else "too many failed attempts; try again in 15 minutes")
+                return render_template("login.html", error=message, no_users=False), 429
             user = check_password(db, name, password)
+            record_login(db, name, address, succeeded=user is not None)
             if user is not None:
+                db.flush()
                 db.expunge(user)
         if user is None:
             log.warning("failed login for %r from %s", name[:100], request.remote_addr)
