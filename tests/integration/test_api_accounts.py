@@ -105,7 +105,8 @@ def test_the_openapi_document_is_valid_and_describes_every_route(api):
     document = api("GET", "/api/v1/openapi.json").json
     validate(document)
     app = api.client.application
-    routes = {(rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}"), method.lower())
+    import re
+    routes = {(re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule), method.lower())
               for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi"
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     documented = {(path, method) for path, item in document["paths"].items() for method in item}
