@@ -1,11 +1,14 @@
 """The full national cycle: every county-level region, 10-day hourly forecasts from a local Open-Meteo
 emulator, assess, reconcile, plan, persist, enqueue and deliver to a local receiver.
 
-    .venv/bin/python benchmarks/bench_cycle.py [--database-url URL] [--calm]
+    .venv/bin/python benchmarks/bench_cycle.py [--database-url URL] [--calm] [--per-province]
 
 The emulator puts a sharp cold wave over the whole country (the worst case: every county gets
 alerts and task lists at once); --calm sends ordinary weather instead. The emulator and the webhook
-receiver run in their own processes, so the memory figures are the cycle's. By default the
+receiver run in their own processes, so the memory figures are the cycle's. By default one national
+subscriber gets every event (sends to one subscriber go one at a time, to keep its events in
+order); --per-province gives each province its own subscription on the same receiver, as a
+deployment with provincial platforms would, so sends to different provinces run side by side. By default the
 database is a fresh schema in PostgreSQL at 127.0.0.1:5432/test (dropped afterwards).
 """
 
@@ -59,10 +62,21 @@ def fresh_schema() -> tuple[str, callable]:
     return f"{POSTGRES}?options=-csearch_path%3D{schema}", drop
 
 
+def subscribers(url: str, config_dir: Path, per_province: bool) -> list[dict]:
+    if not per_province:
+        return [{"name": "national-platform", "url": url, "secrets": [SECRET]}]
+    import csv
+    with open(config_dir / "regions" / "regions.csv", encoding="utf-8") as f:
+        provinces = sorted({row["province_code"] for row in csv.DictReader(f)})
+    return [{"name": f"province-{code}", "url": f"{url}/{code}", "secrets": [SECRET], "regions": [code]}
+            for code in provinces]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: a fresh schema in the local PostgreSQL")
     parser.add_argument("--calm", action="store_true", help="ordinary weather instead of a national cold wave")
+    parser.add_argument("--per-province", action="store_true", help="one subscription per province, not one national")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="coldwarn-cycle-"))
     config_dir = folder / "config"
@@ -74,8 +88,8 @@ def main() -> None:
         process.start()
     wait_for(f"http://127.0.0.1:{forecast_port}/v1/forecast?latitude=40&longitude=116")
     wait_for(f"http://127.0.0.1:{receiver_port}/hook")
-    (config_dir / "subscriptions.yaml").write_text(yaml.safe_dump({"subscriptions": [
-        {"name": "national-platform", "url": f"http://127.0.0.1:{receiver_port}/hook", "secrets": [SECRET]}]}))
+    (config_dir / "subscriptions.yaml").write_text(yaml.safe_dump({"subscriptions": subscribers(
+        f"http://127.0.0.1:{receiver_port}/hook", config_dir, args.per_province)}))
     database_url, cleanup = (args.database_url, lambda: None) if args.database_url else fresh_schema()
     rt = Runtime.start(load_settings({
         "COLDWARN_CONFIG_DIR": str(config_dir), "COLDWARN_DATABASE_URL": database_url,
@@ -102,6 +116,7 @@ def main() -> None:
     for stage, ms in summary["timings_ms"].items():
         print(f"  {stage:<10} {ms / 1000:7.2f} s   peak so far {summary['high_water_mb'][stage]:>5} MB")
     print("  (plan runs inside persist and is counted in both)")
+    print(f"subscribers: {'one per province' if args.per_province else 'one national'}")
     print(f"RESULT counties={summary['regions_assessed']} wall_s={wall:.2f} peak_rss_mb={peak:.0f} "
           f"alerts={summary['alerts']['issued']} messages={summary['messages_enqueued']}")
 

@@ -8,7 +8,7 @@ import logging
 import resource
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -257,15 +257,22 @@ class CycleWriter:
         self.caseloads = caseload_records(session)
         self.shelters = shelters_by_region(session)
         self.tasks_created = 0
+        # Read once per cycle rather than once per alert: at national scale the round trips were the cost.
+        self.episodes = {(region, hazard): episode for region, hazard, episode in session.execute(
+            select(Alert.region_code, Alert.hazard, func.max(Alert.episode)).group_by(Alert.region_code, Alert.hazard))}
+        self.open_types: dict[str, Counter] | None = None  # region -> active alert tasks per type
+        self.alert_tasks: dict[int, dict] | None = None  # open alert -> type -> (due_at, instance) of its newest
+        self.unsent_lists: list[tuple[list[Task], Alert | None, Subsidy | None]] = []
 
     def apply_decisions(self, decisions: list[Decision], open_alerts: dict) -> dict:
         counts = {"issued": 0, "updated": 0, "resolved": 0}
+        issued = self._new_alerts([d for d in decisions if d.action == "issue"])
         for decision in decisions:
-            alert = open_alerts.get((decision.region_code, decision.hazard))
+            alert = issued.get(id(decision)) or open_alerts.get((decision.region_code, decision.hazard))
             getattr(self, f"_{decision.action}")(decision, alert)
             if decision.sends:
                 counts[{"issue": "issued", "update": "updated", "resolve": "resolved"}[decision.action]] += 1
-        self.session.flush()
+        self._send_task_lists()
         open_now = self.session.execute(select(Alert.hazard, Alert.level, func.count()).where(Alert.status == "open")
                                         .group_by(Alert.hazard, Alert.level)).all()
         counts["by_level"], counts["by_hazard"] = {}, {}
@@ -274,16 +281,23 @@ class CycleWriter:
             counts["by_hazard"].setdefault(hazard, {})[level] = n
         return counts
 
-    def _issue(self, decision: Decision, _alert) -> None:
-        a = decision.assessment
-        episode = (self.session.scalar(select(func.max(Alert.episode)).where(
-            Alert.region_code == a.region_code, Alert.hazard == a.hazard)) or 0) + 1
-        alert = Alert(region_code=a.region_code, hazard=a.hazard, episode=episode, status="open",
-                      issued_at=self.as_of, resolved_at=None, resolve_reason=None)
-        self._fill(alert, decision)
-        self.session.add(alert)
+    def _new_alerts(self, decisions: list[Decision]) -> dict[int, Alert]:
+        """The alerts the issue decisions create, inserted together (their ids come back in one round trip)."""
+        alerts = {}
+        for decision in decisions:
+            a = decision.assessment
+            episode = self.episodes.get((a.region_code, a.hazard), 0) + 1
+            self.episodes[(a.region_code, a.hazard)] = episode
+            alert = Alert(region_code=a.region_code, hazard=a.hazard, episode=episode, status="open",
+                          issued_at=self.as_of, resolved_at=None, resolve_reason=None)
+            self._fill(alert, decision)
+            alerts[id(decision)] = alert
+        self.session.add_all(alerts.values())
         self.session.flush()
-        self.outbox.add("alert.issued", a.region_code, alert_data(alert, self.regions[a.region_code]))
+        return alerts
+
+    def _issue(self, decision: Decision, alert: Alert) -> None:
+        self.outbox.add("alert.issued", alert.region_code, alert_data(alert, self.regions[alert.region_code]))
         self._plan(alert)
 
     def _update(self, decision: Decision, alert: Alert) -> None:
@@ -300,11 +314,8 @@ class CycleWriter:
 
     def _repeat(self, alert: Alert) -> None:
         """Repeating tasks (daily visits, nightly patrols) get their next instance when it is due."""
-        newest = {}
-        for task in self.session.scalars(select(Task).where(Task.alert_id == alert.id).order_by(Task.instance)):
-            newest[task.type] = (task.due_at, task.instance)
         planned = plan_repeats(self.rt.config.playbook, hazard=alert.hazard, level=alert.level, stage=alert.stage,
-                               ends=alert.ends, now=self.as_of, latest=newest,
+                               ends=alert.ends, now=self.as_of, latest=dict(self._tasks_of(alert)),
                                caseload=self.caseloads.get(alert.region_code),
                                shelters=self.shelters.get(alert.region_code, []))
         self._add_tasks(planned, alert.region_code, alert=alert)
@@ -320,9 +331,11 @@ class CycleWriter:
             heir = self._alert_still_needing(task)
             if heir is not None:  # another of the county's alerts still calls for it: it moves there
                 task.alert_id, task.updated_at = heir.id, self.as_of
+                self._note_task(heir, task.type, task.due_at, task.instance)
                 continue
             task.status, task.updated_at = "not_needed", self.as_of
             task.note = f"alert resolved: {decision.reason}"
+            self._open_types(task.region_code)[task.type] -= 1
         self.outbox.add("alert.resolved", alert.region_code,
                         alert_data(alert, self.regions[alert.region_code], alert.level, decision.reason))
 
@@ -339,10 +352,8 @@ class CycleWriter:
                      {t.type for t in applicable(self.rt.config.playbook, a.hazard, a.level, a.stage)}), None)
 
     def _plan(self, alert: Alert) -> None:
-        on_this = select(Task.type).where(Task.alert_id == alert.id)
-        open_elsewhere = select(Task.type).where(Task.region_code == alert.region_code, Task.alert_id.is_not(None),
-                                                 Task.status.in_(ACTIVE))
-        existing = frozenset(self.session.scalars(on_this)) | frozenset(self.session.scalars(open_elsewhere))
+        open_in_county = {task_type for task_type, n in self._open_types(alert.region_code).items() if n > 0}
+        existing = frozenset(self._tasks_of(alert)) | open_in_county
         with self.watch.stage("plan"):
             planned = plan_tasks(self.rt.config.playbook, hazard=alert.hazard, level=alert.level,
                                  stage=alert.stage, onset=alert.onset, now=self.as_of,
@@ -350,8 +361,33 @@ class CycleWriter:
                                  shelters=self.shelters.get(alert.region_code, []), existing_types=existing)
         self._add_tasks(planned, alert.region_code, alert=alert)
 
+    def _open_types(self, region_code: str) -> Counter:
+        """How many active alert tasks of each type the county has, planned this cycle included."""
+        if self.open_types is None:
+            self.open_types = defaultdict(Counter)
+            for region, task_type in self.session.execute(select(Task.region_code, Task.type).where(
+                    Task.alert_id.is_not(None), Task.status.in_(ACTIVE))):
+                self.open_types[region][task_type] += 1
+        return self.open_types[region_code]
+
+    def _tasks_of(self, alert: Alert) -> dict:
+        """The alert's task types, each with the (due_at, instance) of its newest instance."""
+        if self.alert_tasks is None:
+            self.alert_tasks = defaultdict(dict)
+            for alert_id, task_type, due_at, instance in self.session.execute(
+                    select(Task.alert_id, Task.type, Task.due_at, Task.instance).join(Alert, Alert.id == Task.alert_id)
+                    .where(Alert.status == "open").order_by(Task.instance)):
+                self.alert_tasks[alert_id][task_type] = (due_at, instance)
+        return self.alert_tasks[alert.id]
+
+    def _note_task(self, alert: Alert, task_type: str, due_at: datetime, instance: int) -> None:
+        newest = self._tasks_of(alert)
+        if task_type not in newest or instance >= newest[task_type][1]:
+            newest[task_type] = (due_at, instance)
+
     def _add_tasks(self, planned: list[PlannedTask], region_code: str, alert: Alert | None = None,
                    subsidy: Subsidy | None = None) -> None:
+        """Tasks are added now; their lists are sent once all are inserted (_send_task_lists)."""
         if not planned:
             return
         tasks = [Task(region_code=region_code, alert_id=alert.id if alert else None,
@@ -360,10 +396,20 @@ class CycleWriter:
                       title=p.title, instructions=p.instructions, instance=p.instance, created_at=self.as_of,
                       updated_at=self.as_of) for p in planned]
         self.session.add_all(tasks)
-        self.session.flush()
+        if alert is not None:
+            self._open_types(region_code).update(p.type for p in planned)
+            for p in planned:
+                self._note_task(alert, p.type, p.due_at, p.instance)
         self.tasks_created += len(tasks)
-        self.outbox.add("tasklist.issued", region_code,
-                        tasklist_data(self.regions[region_code], tasks, alert, subsidy))
+        self.unsent_lists.append((tasks, alert, subsidy))
+
+    def _send_task_lists(self) -> None:
+        """One insert for every task added, then each list to its subscribers (the lists carry task ids)."""
+        self.session.flush()
+        for tasks, alert, subsidy in self.unsent_lists:
+            region_code = tasks[0].region_code
+            self.outbox.add("tasklist.issued", region_code, tasklist_data(self.regions[region_code], tasks, alert, subsidy))
+        self.unsent_lists.clear()
 
     def apply_price_decisions(self, prices: pd.DataFrame, thresholds: pd.DataFrame) -> dict:
         """One decision per (region, month), made once; started ones get a subsidy and a task."""
@@ -383,6 +429,7 @@ class CycleWriter:
             if subsidy.started:
                 counts["started"] += 1
                 counts["total_yuan"] += subsidy.total_yuan or 0.0
+        self._send_task_lists()
         counts["total_yuan"] = round(counts["total_yuan"], 2)
         return counts
 

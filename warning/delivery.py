@@ -80,18 +80,19 @@ def send_one(sessions: sessionmaker, outbox_id: int, http: requests.Session,
              settings: DeliverySettings) -> str:
     """Send one claimed message and record the result; returns delivered, failed or parked."""
     with sessions() as session:
-        row = session.get(OutboxMessage, outbox_id)
-        subscription = session.get(Subscription, row.subscription_id)
+        row, subscription = session.execute(select(OutboxMessage, Subscription).join(
+            Subscription, Subscription.id == OutboxMessage.subscription_id).where(OutboxMessage.id == outbox_id)).one()
         message = Message(id=row.message_id, type=row.event_type, timestamp=row.event_time, data=row.data)
         references = earlier_messages(session, row) if subscription.format == "cap" else None
     if subscription.enabled:
         outcome = notifier_for(subscription, http, settings, references).notify(message)
     else:
         outcome = Outcome("permanent", error=f"subscription disabled: {subscription.disabled_reason}")
-    return record(sessions, outbox_id, outcome, settings)
+    return record(sessions, outbox_id, outcome, settings, was_failing=subscription.failing_since is not None)
 
 
-def record(sessions: sessionmaker, outbox_id: int, outcome: Outcome, settings: DeliverySettings) -> str:
+def record(sessions: sessionmaker, outbox_id: int, outcome: Outcome, settings: DeliverySettings,
+           was_failing: bool) -> str:
     now = utcnow()
     with sessions.begin() as session:
         row = session.get(OutboxMessage, outbox_id)
@@ -102,7 +103,7 @@ def record(sessions: sessionmaker, outbox_id: int, outcome: Outcome, settings: D
                                     error=outcome.error or None))
         if outcome.status == DELIVERED:
             row.status, row.delivered_at, row.last_error = "delivered", now, None
-            if session.get(Subscription, row.subscription_id).failing_since is not None:
+            if was_failing:  # (read just before the send: a healthy subscriber costs no extra query)
                 locked_subscription(session, row).failing_since = None
             return "delivered"
         row.last_error = outcome.error
