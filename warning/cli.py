@@ -478,10 +478,10 @@ def tasks_sheet(region, lang, fmt):
 
 
 @tasks.command("progress")
-@click.option("--by", "by", type=click.Choice(["province", "prefecture"]), default="province", show_default=True)
+@click.option("--by", "by", type=click.Choice(["province", "prefecture", "county"]), default="province", show_default=True)
 @fail_on_config
 def tasks_progress(by):
-    """Task progress per province or prefecture: done, open, overdue."""
+    """Task progress per province, prefecture or county: done, open, overdue."""
     from warning.models import utcnow
     from warning.tasks import progress
     rt = start_runtime()

@@ -55,16 +55,17 @@ def remind_overdue(session: Session, config: AppConfig, outbox: Outbox, now: dat
 
 
 def progress(session: Session, config: AppConfig, by: str, now: datetime, within: str | None = None) -> list[dict]:
-    """Task counts per province or prefecture (`by`), optionally within one province: status, overdue, share done."""
-    if by not in ("province", "prefecture"):
-        raise InvalidConfig(["by: province or prefecture"])
+    """Task counts per province, prefecture or county (`by`), optionally within one province: status, overdue, share done."""
+    if by not in ("province", "prefecture", "county"):
+        raise InvalidConfig(["by: province, prefecture or county"])
     rows = session.execute(select(Task.region_code, Task.status, Task.due_at)).all()
     if not rows:
         return []
     tasks = pd.DataFrame(rows, columns=["code", "status", "due_at"])
-    regions = config.regions.set_index("code")
-    tasks["area"] = tasks["code"].map(regions[f"{by}_code"])
-    tasks["area_name"] = tasks["code"].map(regions[f"{by}_name"])
+    regions = config.regions.set_index("code", drop=False)
+    prefix = "" if by == "county" else f"{by}_"
+    tasks["area"] = tasks["code"].map(regions[f"{prefix}code"])
+    tasks["area_name"] = tasks["code"].map(regions[f"{prefix}name"])
     if within:
         tasks = tasks[tasks["code"].str.startswith(within[:2])]
     tasks["overdue"] = tasks["status"].isin(ACTIVE) & (pd.to_datetime(tasks["due_at"], utc=True) < pd.Timestamp(now))

@@ -155,6 +155,8 @@ def test_progress_by_area_for_everyone_above_a_county(site, who, status):
         rows = re.findall(r'<tr data-code="(\d{6})">', text_of(page))
         assert rows and (all(r.startswith("22") and not r.endswith("0000") for r in rows) if who == "jilin"
                          else "220000" in rows)
+        counties = re.findall(r'<tr data-code="(\d{6})">', text_of(site(who).get("/progress?by=county")))
+        assert OWN in counties and all(c.startswith("22") for c in counties)
 
 
 CASELOAD_HEADER = ("region_code,dibao_urban,dibao_rural,tekun_urban,tekun_rural,ill_disabled,elderly_alone,orphans,"

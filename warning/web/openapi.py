@@ -125,8 +125,8 @@ OPENAPI = {
                         "text/markdown": {"schema": {"type": "string"}}}}, **errors(401, 403, 404, 422)}},
         },
         "/api/v1/progress": {
-            "get": {"summary": "Task progress per province or prefecture",
-                    "parameters": [{"name": "by", "in": "query", "schema": {"type": "string", "enum": ["province", "prefecture"]}}],
+            "get": {"summary": "Task progress per province, prefecture or county",
+                    "parameters": [{"name": "by", "in": "query", "schema": {"type": "string", "enum": ["province", "prefecture", "county"]}}],
                     "responses": {"200": {"description": "rows", "content": {"application/json": {"schema": {
                         "type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}}}},
                         **errors(401, 403, 422)}},
