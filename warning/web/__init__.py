@@ -10,6 +10,7 @@ from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 from warning.accounts import can_change, can_see
 from warning.events import Outbox
 from warning.models import Task, utcnow
+from warning.rule_versions import rules_text
 from warning.runtime import Runtime
 from warning.settings import secret_key
 from warning.tasks import set_status
@@ -18,6 +19,14 @@ from warning.tasks import set_status
 def runtime() -> Runtime:
     """The running coldwarn (config, database, HTTP session) behind the current request."""
     return current_app.extensions["coldwarn"]
+
+
+def rules_in_force_text() -> str:
+    """The rules in force (brought up to date first: another instance may have saved newer ones), as YAML."""
+    rt = runtime()
+    rt.refresh_rules()
+    with rt.sessions() as session:
+        return rules_text(session, rt.config)
 
 
 def require_region(code: str) -> None:

@@ -10,8 +10,8 @@ from triggers.validation import InvalidConfig
 from warning.events import iso
 from warning.models import AuditEntry, RuleVersion
 from warning.preview import preview_rules
-from warning.rule_versions import check_edited_rules, install_rules, rules_text
-from warning.web import runtime
+from warning.rule_versions import check_edited_rules, install_rules
+from warning.web import rules_in_force_text, runtime
 from warning.web.api import api, authenticated, json_body, paginated
 
 MAX_RULES_TEXT = 200_000
@@ -34,11 +34,8 @@ def sent_rules_text(body: dict) -> str:
 @api.get("/rules")
 @authenticated
 def current_rules():
-    rt = runtime()
-    rt.refresh_rules()
-    with rt.sessions() as session:
-        text = rules_text(session, rt.config)
-    return jsonify({"version": rt.config.rules.version, "text": text, "content": rt.config.rules.content})
+    text, rules = rules_in_force_text(), runtime().config.rules
+    return jsonify({"version": rules.version, "text": text, "content": rules.content})
 
 
 @api.post("/rules/validate")

@@ -11,9 +11,9 @@ from warning.accounts import can_change
 from warning.caseload import import_upload
 from warning.models import RuleVersion, utcnow
 from warning.preview import MAX_DAYS, preview_rules
-from warning.rule_versions import check_edited_rules, install_rules, rules_text
+from warning.rule_versions import check_edited_rules, install_rules
 from warning.tasks import progress
-from warning.web import runtime
+from warning.web import rules_in_force_text, runtime
 from warning.web.api import deliveries_query, delivery_view, replay_message, visible_subscriptions
 from warning.web.api_rules import audit_query, audit_view
 from warning.web.pages import login_required, pages
@@ -44,11 +44,7 @@ def one_page(session, query) -> tuple[list, int, int]:
 @pages.get("/rules")
 @login_required
 def rules_page():
-    rt = runtime()
-    rt.refresh_rules()
-    with rt.sessions() as db:
-        text = rules_text(db, rt.config)
-    return show_rules(text)
+    return show_rules(rules_in_force_text())
 
 
 def show_rules(text: str, problems: list[str] | None = None, preview: dict | None = None, days: int = 7,
