@@ -30,7 +30,7 @@ def test_gunicorn_serves_the_app_factory_without_running_cycles(config_dir, tmp_
             try:
                 if requests.get(base + "/healthz", timeout=2).json() == {"status": "ok"}:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # gunicorn accepts before its workers are up
                 time.sleep(0.3)
         assert requests.get(base + "/login", timeout=5).status_code == 200
         families = text_string_to_metric_families(requests.get(base + "/metrics", timeout=5).text)
