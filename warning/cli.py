@@ -398,10 +398,12 @@ def rules():
 def rules_set(rules_file, actor, reason):
     """Validate RULES_FILE, record it as a new version (who, why) and put it in force."""
     from warning.config import read_text
-    from warning.rule_versions import install_rules
+    from warning.rule_versions import check_rules_text, install_rules
     rt = start_runtime()
+    text = read_text(rules_file)
+    installed = check_rules_text(rt.config, text, str(rules_file))
     with rt.sessions.begin() as session:
-        installed = install_rules(session, rt.config, read_text(rules_file), str(rules_file), actor, reason)
+        install_rules(session, rt.config, installed, text, actor, reason)
     click.echo(f"rules {installed.version} in force from the next cycle")
 
 

@@ -176,7 +176,7 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         prices = assess_price_linkage(cpi, config.regions, thresholds, as_of) if not cpi.empty else pd.DataFrame()
     with rt.sessions.begin() as session:
         sync_config_subscriptions(session, config.subscriptions)
-        record_version(session, config.rules, config.rules.content, "rules.yaml", "in force at this cycle")
+        record_version(session, config.rules, "rules.yaml", "in force at this cycle")
         record_feed_runs(session, cycle_id, inputs.pulled)
         with watch.stage("reconcile"):
             open_alerts = load_open_alerts(session)

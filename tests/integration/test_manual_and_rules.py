@@ -9,7 +9,7 @@ from triggers.validation import InvalidConfig
 from warning.cycle import run_cycle
 from warning.manual_alerts import clear, decide
 from warning.models import Alert, AuditEntry, RuleVersion, Task
-from warning.rule_versions import install_rules
+from warning.rule_versions import check_rules_text, install_rules
 from warning.sources import open_source
 
 COUNTY = "220802"  # 洮北区, orange in the demo
@@ -62,8 +62,10 @@ def test_rule_changes_are_versioned_with_who_and_why_and_taken_up_by_the_next_cy
     stricter = tmp_path / "rules.yaml"
     stricter.write_text((config_dir / "rules.yaml").read_text(encoding="utf-8").replace(
         "orange: {drop_c: 12,", "orange: {drop_c: 14,"), encoding="utf-8")
+    text = stricter.read_text(encoding="utf-8")
+    installed = check_rules_text(rt.config, text, str(stricter))
     with rt.sessions.begin() as session:
-        installed = install_rules(session, rt.config, stricter.read_text(encoding="utf-8"), str(stricter), "admin-li", "provincial notice No. 7")
+        install_rules(session, rt.config, installed, text, "admin-li", "provincial notice No. 7")
     second = run_cycle(rt, open_source(rt, "demo"), deliver=False)
     alert = cold_wave_alert(rt)
     assert (alert.level, alert.rule_version) == ("yellow", installed.version)  # a 13 degC drop is no longer orange
@@ -79,8 +81,7 @@ def test_a_broken_rules_file_is_refused_and_the_rules_in_force_stay(make_runtime
     broken = tmp_path / "rules.yaml"
     broken.write_text((config_dir / "rules.yaml").read_text(encoding="utf-8").replace("drop_c: 12,", "drop_c: -12,"))
     with pytest.raises(InvalidConfig, match="cold_wave.orange.drop_c"):
-        with rt.sessions.begin() as session:
-            install_rules(session, rt.config, broken.read_text(encoding="utf-8"), str(broken), "admin-li", "typo")
+        check_rules_text(rt.config, broken.read_text(encoding="utf-8"), str(broken))
     (config_dir / "rules.yaml").write_text(broken.read_text())  # edited in place by hand, badly
     summary = run_cycle(rt, open_source(rt, "demo"), deliver=False)
     assert summary["alerts"]["by_hazard"]["cold_wave"]["orange"] == 11  # the valid rules stayed in force
@@ -100,8 +101,9 @@ def test_rules_saved_on_one_instance_are_taken_up_by_another_whose_own_file_is_s
     worker = Runtime.start(load_settings(settings_env(worker_config, database_url, tmp_path)))
     try:
         stricter = (config_dir / "rules.yaml").read_text(encoding="utf-8").replace("orange: {drop_c: 12,", "orange: {drop_c: 14,")
+        installed = check_rules_text(web.config, stricter, "api")
         with web.sessions.begin() as session:
-            installed = install_rules(session, web.config, stricter, "api", "admin-li", "provincial notice No. 7")
+            install_rules(session, web.config, installed, stricter, "admin-li", "provincial notice No. 7")
         run_cycle(worker, open_source(worker, "demo"), deliver=False)
         assert cold_wave_alert(worker).rule_version == installed.version  # not reverted by the stale file
         hand_edit = (worker_config / "rules.yaml").read_text(encoding="utf-8").replace("red:    {drop_c: 16,", "red:    {drop_c: 13,")

@@ -72,9 +72,9 @@ def change_rules():
     body = json_body()
     rt = runtime()
     text = sent_rules_text(body)
-    check_edited_rules(runtime().config, text)
+    rules = check_edited_rules(rt.config, text)
     with rt.sessions.begin() as session:
-        rules = install_rules(session, rt.config, text, "text", g.user.name, str(body.get("reason", "")))
+        install_rules(session, rt.config, rules, text, g.user.name, str(body.get("reason", "")))
     rt.refresh_rules()
     return jsonify({"version": rules.version, "in_force_from": "the next cycle"})
 

@@ -74,10 +74,10 @@ def rules_edit():
         edited = check_edited_rules(rt.config, text)
         if request.form.get("action") == "save":
             with rt.sessions.begin() as db:
-                saved = install_rules(db, rt.config, text, "text", g.user.name, reason)
+                install_rules(db, rt.config, edited, text, g.user.name, reason)
             rt.refresh_rules()
-            flash((f"已保存规则版本 {saved.version[:12]}，下一轮运行起生效" if g.lang == "zh"
-                   else f"saved rules version {saved.version[:12]}; in force from the next cycle"), "ok")
+            flash((f"已保存规则版本 {edited.version[:12]}，下一轮运行起生效" if g.lang == "zh"
+                   else f"saved rules version {edited.version[:12]}; in force from the next cycle"), "ok")
             return redirect(url_for("pages.rules_page"))
         with rt.sessions() as db:
             preview = preview_rules(db, rt.config, edited, days)
