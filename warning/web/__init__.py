@@ -13,7 +13,7 @@ from warning.models import Task, utcnow
 from warning.rule_versions import rules_text
 from warning.runtime import Runtime
 from warning.settings import secret_key
-from warning.tasks import set_status
+from warning.tasks import progress, set_status
 
 
 def runtime() -> Runtime:
@@ -47,6 +47,16 @@ def change_task_status(session, task_id: int, status: str, note: str | None) -> 
         raise Forbidden(f"{g.user.name} may not change tasks of {task.region_code}")
     outbox = Outbox(session, None, utcnow(), runtime().settings.delivery.retry_schedule_s[0])
     return set_status(session, runtime().config, outbox, task_id, status, note, g.user.name)
+
+
+def progress_for_caller(by: str) -> list[dict]:
+    """Task progress the caller may see (province users: within their province); county users get 403,
+    since it spans many counties; InvalidConfig for an unknown `by`."""
+    if g.user.role == "county":
+        raise Forbidden("progress covers many counties; county users see their own tasks")
+    within = g.user.region_code if g.user.role == "province" else None
+    with runtime().sessions() as session:
+        return progress(session, runtime().config, by, utcnow(), within)
 
 
 NUL = ("\x00", "%00", "\\u0000")

@@ -20,13 +20,12 @@ from warning.models import CycleRun, DeliveryAttempt, FeedRun, JobRun, ManualCpi
 from warning.render import render_html, render_markdown, sheet_model
 from warning.subscriptions import (add_subscription, describe_subscription, may_manage, may_view, parked_counts,
                                    remove_subscription, replay_parked)
-from warning.tasks import progress
-from warning.web import change_task_status, require_region, runtime
+from warning.web import change_task_status, progress_for_caller, require_region, runtime
 from warning.web.openapi import OPENAPI
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 200
-MAX_PAGE = 1_000_000  # beyond it an offset no longer fits the database's integers
+MAX_PAGE = 1_000_000  # beyond it an offset no longer fits the database's integers (pages use it too)
 
 
 def problem(status: int, title: str, detail: str = "", errors: list[dict] | None = None):
@@ -217,11 +216,7 @@ def region_sheet(code: str):
 @api.get("/progress")
 @authenticated
 def task_progress():
-    if g.user.role == "county":
-        return problem(403, "Forbidden", "progress covers many counties; county users see their own tasks")
-    within = g.user.region_code if g.user.role == "province" else None
-    with runtime().sessions() as session:
-        return jsonify({"items": progress(session, runtime().config, request.args.get("by", "province"), utcnow(), within)})
+    return jsonify({"items": progress_for_caller(request.args.get("by", "province"))})
 
 
 @api.get("/caseload")

@@ -9,12 +9,11 @@ from sqlalchemy import func, select
 from triggers.validation import InvalidConfig
 from warning.accounts import can_change
 from warning.caseload import import_upload
-from warning.models import RuleVersion, utcnow
+from warning.models import RuleVersion
 from warning.preview import MAX_DAYS, preview_rules
 from warning.rule_versions import check_edited_rules, install_rules
-from warning.tasks import progress
-from warning.web import rules_in_force_text, runtime
-from warning.web.api import deliveries_query, delivery_view, replay_message, visible_subscriptions
+from warning.web import progress_for_caller, rules_in_force_text, runtime
+from warning.web.api import MAX_PAGE, deliveries_query, delivery_view, replay_message, visible_subscriptions
 from warning.web.api_rules import audit_query, audit_view
 from warning.web.pages import login_required, pages
 
@@ -28,8 +27,9 @@ def require_roles(*roles: str) -> None:
 
 
 def page_number() -> int:
+    """The requested page, kept within 1..MAX_PAGE (a larger offset would overflow the database's integers)."""
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return min(max(1, int(request.args.get("page", 1))), MAX_PAGE)
     except ValueError:
         return 1
 
@@ -54,8 +54,7 @@ def show_rules(text: str, problems: list[str] | None = None, preview: dict | Non
         versions = db.scalars(select(RuleVersion).order_by(RuleVersion.id.desc()).limit(20)).all()
     return render_template("rules.html", text=text, problems=problems or [], preview=preview, days=days,
                            day_choices=PREVIEW_DAYS, reason=reason, versions=versions,
-                           in_force=rt.config.rules.version, may_edit=g.user.role == "admin",
-                           regions=rt.config.regions_by_code), status
+                           in_force=rt.config.rules.version, may_edit=g.user.role == "admin"), status
 
 
 @pages.post("/rules")
@@ -126,12 +125,9 @@ def replay_page(message_id: str):
 @pages.get("/progress")
 @login_required
 def progress_page():
-    require_roles("admin", "viewer", "province")
     by = request.args.get("by", "province" if g.user.role != "province" else "prefecture")
-    within = g.user.region_code if g.user.role == "province" else None
     try:
-        with runtime().sessions() as db:
-            rows = progress(db, runtime().config, by, utcnow(), within)
+        rows = progress_for_caller(by)
     except InvalidConfig:
         abort(404)
     return render_template("progress.html", rows=rows, by=by)
