@@ -63,11 +63,12 @@ def covers(subscription: Subscription, region_code: str) -> bool:
     """A subscription's region codes may name a county, a prefecture (xxxx00) or a province (xx0000)."""
     if not subscription.regions:
         return True
-    for code in subscription.regions:
-        prefix = code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
-        if region_code.startswith(prefix):
-            return True
-    return False
+    return any(region_code.startswith(area_prefix(code)) for code in subscription.regions)
+
+
+def area_prefix(code: str) -> str:
+    """What the counties of an area share: a province xx0000 -> xx, a prefecture xxxx00 -> xxxx, a county itself."""
+    return code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
 
 
 class Outbox:

@@ -10,7 +10,7 @@ from triggers.levels import COLOUR_LEVELS
 from triggers.rules import flatten
 from triggers.validation import InvalidConfig
 from warning.accounts import can_change, can_see, visible_codes
-from warning.events import alert_data, iso, region_info, subsidy_data
+from warning.events import alert_data, area_prefix, iso, region_info, subsidy_data
 from warning.manual_alerts import clear, decide
 from warning.models import Alert, ManualAlertDecision, Subsidy
 from warning.regions import has_coordinates, region_levels
@@ -71,16 +71,16 @@ def list_alerts():
         if request.args.get(field):
             query = query.where(column.in_(request.args[field].split(",")))
     if request.args.get("region"):
-        query = query.where(Alert.region_code.startswith(area_prefix(request.args["region"])))
+        query = query.where(Alert.region_code.startswith(area_of(request.args["region"])))
     with runtime().sessions() as session:
         return jsonify(paginated(session, query, alert_view))
 
 
-def area_prefix(code: str) -> str:
-    """The shared prefix of the counties in an area: xx0000 -> xx, xxxx00 -> xxxx, a county itself."""
+def area_of(code: str) -> str:
+    """The `region` filter: a six-digit county, prefecture or province code, as the prefix its counties share."""
     if len(code) != 6 or not code.isdigit():
         raise InvalidConfig(["region: a six-digit region code"])
-    return code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
+    return area_prefix(code)
 
 
 def decision_view(row: ManualAlertDecision) -> dict:
@@ -144,7 +144,7 @@ def list_subsidies():
     if request.args.get("month"):
         query = query.where(Subsidy.month == request.args["month"])
     if request.args.get("region"):
-        query = query.where(Subsidy.region_code.startswith(area_prefix(request.args["region"])))
+        query = query.where(Subsidy.region_code.startswith(area_of(request.args["region"])))
     started = request.args.get("started")
     if started not in (None, "", "true", "false"):
         raise InvalidConfig(["started: true or false"])
