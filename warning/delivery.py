@@ -9,12 +9,14 @@ delivered, waiting for its next attempt, or parked for replay.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from notifiers.base import DELIVERED, GONE, Message, Notifier, Outcome, next_delay_s
@@ -28,20 +30,22 @@ from warning.events import SCHEMA_VERSION, Outbox
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.settings import DeliverySettings
 
+RECORD_EVERY_S = 1.0
 
-def claim(sessions: sessionmaker, now: datetime, settings: DeliverySettings) -> list[tuple[int, int]]:
-    """Lease a batch of due messages to this worker: (outbox id, subscription id) pairs."""
+
+def claim(sessions: sessionmaker, now: datetime, settings: DeliverySettings) -> list[int]:
+    """Lease a batch of due messages to this worker; their outbox ids, oldest due first."""
     with sessions.begin() as session:
-        query = (select(OutboxMessage)
-                 .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
-                        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                 .limit(settings.batch_size)
-                 .with_for_update(skip_locked=True))
-        rows = list(session.scalars(query))
-        for row in rows:
-            row.claimed_until = now + timedelta(seconds=settings.lease_s)
-        return [(row.id, row.subscription_id) for row in rows]
+        ids = list(session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+                   or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(settings.batch_size)
+            .with_for_update(skip_locked=True)))
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                        .values(claimed_until=now + timedelta(seconds=settings.lease_s)))
+        return ids
 
 
 def notifier_for(subscription: Subscription, http: requests.Session, settings: DeliverySettings,
@@ -76,57 +80,104 @@ def earlier_messages(session, row: OutboxMessage) -> list[tuple[str, datetime]]:
     return [(message_id, sent) for message_id, sent in earlier]
 
 
-def send_one(sessions: sessionmaker, outbox_id: int, http: requests.Session,
-             settings: DeliverySettings) -> str:
-    """Send one claimed message and record the result; returns delivered, failed or parked."""
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed message with what its send needs, read once per batch."""
+    outbox_id: int
+    message: Message
+    subscription: Subscription  # detached: read-only here
+    references: list[tuple[str, datetime]] | None  # earlier CAP messages for the same alert
+
+
+@dataclass(frozen=True)
+class Sent:
+    claimed: Claimed
+    outcome: Outcome
+    at: datetime
+
+
+def load(sessions: sessionmaker, outbox_ids: list[int]) -> list[Claimed]:
+    """The claimed messages and their subscribers in one query, in the order they were claimed."""
     with sessions() as session:
-        row, subscription = session.execute(select(OutboxMessage, Subscription).join(
-            Subscription, Subscription.id == OutboxMessage.subscription_id).where(OutboxMessage.id == outbox_id)).one()
-        message = Message(id=row.message_id, type=row.event_type, timestamp=row.event_time, data=row.data)
-        references = earlier_messages(session, row) if subscription.format == "cap" else None
-    if subscription.enabled:
-        outcome = notifier_for(subscription, http, settings, references).notify(message)
+        rows = session.execute(select(OutboxMessage, Subscription).join(
+            Subscription, Subscription.id == OutboxMessage.subscription_id).where(OutboxMessage.id.in_(outbox_ids))).all()
+        by_id = {row.id: Claimed(row.id, Message(id=row.message_id, type=row.event_type, timestamp=row.event_time,
+                                                data=row.data), subscription,
+                                 earlier_messages(session, row) if subscription.format == "cap" else None)
+                 for row, subscription in rows}
+    return [by_id[outbox_id] for outbox_id in outbox_ids]
+
+
+def send(claimed: Claimed, http: requests.Session, settings: DeliverySettings, gone: dict[int, str]) -> Sent:
+    """Send one claimed message; a subscriber found gone earlier in the batch is not sent to again."""
+    subscription = claimed.subscription
+    if not subscription.enabled or subscription.id in gone:
+        reason = gone.get(subscription.id) or subscription.disabled_reason
+        outcome = Outcome("permanent", error=f"subscription disabled: {reason}")
     else:
-        outcome = Outcome("permanent", error=f"subscription disabled: {subscription.disabled_reason}")
-    return record(sessions, outbox_id, outcome, settings, was_failing=subscription.failing_since is not None)
-
-
-def record(sessions: sessionmaker, outbox_id: int, outcome: Outcome, settings: DeliverySettings,
-           was_failing: bool) -> str:
-    now = utcnow()
-    with sessions.begin() as session:
-        row = session.get(OutboxMessage, outbox_id)
-        row.attempts += 1
-        row.claimed_until = None
-        session.add(DeliveryAttempt(outbox_id=row.id, attempted_at=now, outcome=outcome.status,
-                                    http_status=outcome.http_status, latency_ms=outcome.latency_ms,
-                                    error=outcome.error or None))
-        if outcome.status == DELIVERED:
-            row.status, row.delivered_at, row.last_error = "delivered", now, None
-            if was_failing:  # (read just before the send: a healthy subscriber costs no extra query)
-                locked_subscription(session, row).failing_since = None
-            return "delivered"
-        row.last_error = outcome.error
-        subscription = locked_subscription(session, row)
-        subscription.failing_since = subscription.failing_since or now
+        outcome = notifier_for(subscription, http, settings, claimed.references).notify(claimed.message)
         if outcome.status == GONE:
-            disable(session, subscription, f"endpoint gone at {now.isoformat()}: {outcome.error}", now)
-        elif now - subscription.failing_since >= timedelta(hours=settings.disable_after_h):
-            disable(session, subscription, f"failing since {subscription.failing_since.isoformat()}", now)
-        delay = next_delay_s(row.attempts, settings.retry_schedule_s, outcome.retry_after_s) \
-            if outcome.status == "retry" else None
-        if delay is None:
-            row.status = "parked"
-            return "parked"
-        row.next_attempt_at = now + timedelta(seconds=delay)
-        return "failed"
+            gone[subscription.id] = f"endpoint gone: {outcome.error}"
+    return Sent(claimed, outcome, utcnow())
 
 
-def locked_subscription(session, row: OutboxMessage) -> Subscription:
-    """The row's subscriber, locked FOR NO KEY UPDATE on PostgreSQL: concurrent sends to one endpoint
-    must not both disable it and tell the admins twice (the lock does not block outbox inserts)."""
-    return session.get(Subscription, row.subscription_id, with_for_update={"key_share": True},
-                       populate_existing=True)
+def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings) -> Counter:
+    """Record a run of sends in one transaction; counts delivered, failed and parked."""
+    counts: Counter = Counter()
+    with sessions.begin() as session:
+        rows = {row.id: row for row in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_([s.claimed.outbox_id for s in sent])))}
+        subscribers = LockedSubscribers(session)
+        for s in sent:
+            counts[record_one(session, rows[s.claimed.outbox_id], s, subscribers, settings)] += 1
+    return counts
+
+
+class LockedSubscribers:
+    """Subscribers locked FOR NO KEY UPDATE on PostgreSQL, each once per transaction: concurrent sends to
+    one endpoint must not both disable it and tell the admins twice (the lock does not block outbox inserts)."""
+
+    def __init__(self, session):
+        self.session, self.locked = session, {}
+
+    def __getitem__(self, subscription_id: int) -> Subscription:
+        if subscription_id not in self.locked:
+            self.locked[subscription_id] = self.session.get(
+                Subscription, subscription_id, with_for_update={"key_share": True}, populate_existing=True)
+        return self.locked[subscription_id]
+
+    def __contains__(self, subscription_id: int) -> bool:
+        return subscription_id in self.locked
+
+
+def record_one(session, row: OutboxMessage, sent: Sent, subscribers: LockedSubscribers,
+               settings: DeliverySettings) -> str:
+    now, outcome = sent.at, sent.outcome
+    row.attempts += 1
+    row.claimed_until = None
+    session.add(DeliveryAttempt(outbox_id=row.id, attempted_at=now, outcome=outcome.status,
+                                http_status=outcome.http_status, latency_ms=outcome.latency_ms,
+                                error=outcome.error or None))
+    if outcome.status == DELIVERED:
+        row.status, row.delivered_at, row.last_error = "delivered", now, None
+        # Failing as read before the send, or marked so earlier in this run: a healthy subscriber costs no query.
+        if sent.claimed.subscription.failing_since is not None or row.subscription_id in subscribers:
+            subscribers[row.subscription_id].failing_since = None
+        return "delivered"
+    row.last_error = outcome.error
+    subscription = subscribers[row.subscription_id]
+    subscription.failing_since = subscription.failing_since or now
+    if outcome.status == GONE:
+        disable(session, subscription, f"endpoint gone at {now.isoformat()}: {outcome.error}", now)
+    elif now - subscription.failing_since >= timedelta(hours=settings.disable_after_h):
+        disable(session, subscription, f"failing since {subscription.failing_since.isoformat()}", now)
+    delay = next_delay_s(row.attempts, settings.retry_schedule_s, outcome.retry_after_s) \
+        if outcome.status == "retry" else None
+    if delay is None:
+        row.status = "parked"
+        return "parked"
+    row.next_attempt_at = now + timedelta(seconds=delay)
+    return "failed"
 
 
 def disable(session, subscription: Subscription, reason: str, now: datetime) -> None:
@@ -143,23 +194,29 @@ def drain(sessions: sessionmaker, http: requests.Session, settings: DeliverySett
     """Send everything due now (not what is scheduled later); counts delivered, failed, parked.
 
     Up to `workers` sends run at once, at most `per_endpoint` of them to one subscriber, so one slow
-    receiver cannot hold up the others nor be flooded.
+    receiver cannot hold up the others nor be flooded. Outcomes are recorded together, at least every
+    RECORD_EVERY_S: a sent message stays unrecorded (and would be sent again after a crash) that long at most.
     """
     counts: Counter = Counter(delivered=0, failed=0, parked=0)
     cutoff = now or utcnow()
     gates: dict[int, threading.Semaphore] = {}
+    gone: dict[int, str] = {}
     with ThreadPoolExecutor(settings.workers) as pool:
-        while True:
-            claimed = claim(sessions, cutoff, settings)
-            if not claimed:
-                return counts
-            futures = [pool.submit(gated, gates.setdefault(subscription_id, threading.Semaphore(settings.per_endpoint)),
-                                   sessions, outbox_id, http, settings)
-                       for outbox_id, subscription_id in claimed]
-            for future in futures:
-                counts[future.result()] += 1
+        while claimed := claim(sessions, cutoff, settings):
+            futures = [pool.submit(gated, gates.setdefault(c.subscription.id, threading.Semaphore(settings.per_endpoint)),
+                                   c, http, settings, gone)
+                       for c in load(sessions, claimed)]
+            unrecorded, since = [], time.monotonic()
+            for future in as_completed(futures):
+                unrecorded.append(future.result())
+                if time.monotonic() - since >= RECORD_EVERY_S:
+                    counts.update(record(sessions, unrecorded, settings))
+                    unrecorded, since = [], time.monotonic()
+            if unrecorded:
+                counts.update(record(sessions, unrecorded, settings))
+    return counts
 
 
-def gated(gate: threading.Semaphore, *args) -> str:
+def gated(gate: threading.Semaphore, *args) -> Sent:
     with gate:
-        return send_one(*args)
+        return send(*args)

@@ -88,6 +88,22 @@ def test_an_endpoint_failing_for_days_is_disabled_and_admins_are_told(make_runti
     assert [(e["type"], e["data"]["subscription"]) for e in told] == [("subscription.disabled", "county-platform")]
 
 
+def test_a_subscriber_that_recovers_within_a_batch_is_no_longer_marked_failing(make_runtime, config_dir, httpserver):
+    answers = iter([Response("overloaded", status=503)])
+    httpserver.expect_request("/hook").respond_with_handler(lambda request: next(answers, Response("ok")))
+    write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued"])
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    one_batch = rt.settings.delivery.model_copy(update={"batch_size": 10000})  # recorded in one transaction
+    counts = drain(rt.sessions, rt.http, one_batch)
+    assert counts["failed"] == 1 and counts["delivered"] == len(httpserver.log) - 1 >= 2
+    with rt.sessions() as session:
+        subscription = session.scalars(select(Subscription)).one()
+        attempts = session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.attempted_at)).all()
+    assert subscription.enabled and subscription.failing_since is None
+    assert [a.outcome for a in attempts][:2] == ["retry", "delivered"] and len(attempts) == len(httpserver.log)
+
+
 COLDWARN = str(Path(sys.executable).parent / "coldwarn")
 
 
