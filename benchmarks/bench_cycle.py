@@ -1,15 +1,17 @@
 """The full national cycle: every county-level region, 10-day hourly forecasts from a local Open-Meteo
 emulator, assess, reconcile, plan, persist, enqueue and deliver to a local receiver.
 
-    .venv/bin/python benchmarks/bench_cycle.py [--database-url URL] [--calm] [--per-province]
+    .venv/bin/python benchmarks/bench_cycle.py [--database-url URL] [--calm] [--per-province] [--townships N]
 
 The emulator puts a sharp cold wave over the whole country (the worst case: every county gets
 alerts and task lists at once); --calm sends ordinary weather instead. The emulator and the webhook
 receiver run in their own processes, so the memory figures are the cycle's. By default one national
 subscriber gets every event (sends to one subscriber go one at a time, to keep its events in
 order); --per-province gives each province its own subscription on the same receiver, as a
-deployment with provincial platforms would, so sends to different provinces run side by side. By default the
-database is a fresh schema in PostgreSQL at 127.0.0.1:5432/test (dropped afterwards).
+deployment with provincial platforms would, so sends to different provinces run side by side.
+--townships N replaces the counties with N synthetic townships (nine-digit codes, spread evenly over the
+counties, each near its county's centre). By default the database is a fresh schema in PostgreSQL at
+127.0.0.1:5432/test (dropped afterwards).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from werkzeug.serving import make_server  # noqa: E402
 from werkzeug.wrappers import Request  # noqa: E402
 
 from benchmarks.bench_delivery import SECRET, free_port, receive, wait_for  # noqa: E402
-from tests.emulators import open_meteo_handler  # noqa: E402
+from tests.conftest import read_regions, write_regions  # noqa: E402
+from tests.emulators import open_meteo_handler, synthetic_townships  # noqa: E402
 from warning.cycle import run_cycle  # noqa: E402
 from warning.db import make_engine, upgrade  # noqa: E402
 from warning.runtime import Runtime  # noqa: E402
@@ -65,9 +68,7 @@ def fresh_schema() -> tuple[str, callable]:
 def subscribers(url: str, config_dir: Path, per_province: bool) -> list[dict]:
     if not per_province:
         return [{"name": "national-platform", "url": url, "secrets": [SECRET]}]
-    import csv
-    with open(config_dir / "regions" / "regions.csv", encoding="utf-8") as f:
-        provinces = sorted({row["province_code"] for row in csv.DictReader(f)})
+    provinces = sorted({row["province_code"] for row in read_regions(config_dir)})
     return [{"name": f"province-{code}", "url": f"{url}/{code}", "secrets": [SECRET], "regions": [code]}
             for code in provinces]
 
@@ -77,10 +78,13 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a fresh schema in the local PostgreSQL")
     parser.add_argument("--calm", action="store_true", help="ordinary weather instead of a national cold wave")
     parser.add_argument("--per-province", action="store_true", help="one subscription per province, not one national")
+    parser.add_argument("--townships", type=int, help="this many synthetic townships instead of the counties")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="coldwarn-cycle-"))
     config_dir = folder / "config"
     shutil.copytree(SHIPPED_CONFIG_DIR, config_dir)
+    if args.townships:
+        write_regions(config_dir, synthetic_townships(read_regions(config_dir), args.townships))
     forecast_port, receiver_port = free_port(), free_port()
     processes = [multiprocessing.Process(target=emulate, args=(forecast_port, not args.calm), daemon=True),
                  multiprocessing.Process(target=receive, args=(receiver_port, str(folder / "received.log")), daemon=True)]
@@ -117,7 +121,7 @@ def main() -> None:
         print(f"  {stage:<10} {ms / 1000:7.2f} s   peak so far {summary['high_water_mb'][stage]:>5} MB")
     print("  (plan runs inside persist and is counted in both)")
     print(f"subscribers: {'one per province' if args.per_province else 'one national'}")
-    print(f"RESULT counties={summary['regions_assessed']} wall_s={wall:.2f} peak_rss_mb={peak:.0f} "
+    print(f"RESULT {'townships' if args.townships else 'counties'}={summary['regions_assessed']} wall_s={wall:.2f} peak_rss_mb={peak:.0f} "
           f"alerts={summary['alerts']['issued']} messages={summary['messages_enqueued']}")
 
 

@@ -29,7 +29,7 @@ class Bilingual(Contract):
 
 
 class Area(Contract):
-    code: str = Field(pattern=r"^\d{6}$")
+    code: str = Field(pattern=r"^\d{6}(\d{3})?$")  # a county or a township
     name: str
 
 

@@ -91,6 +91,31 @@ def make_runtime(config_dir, database_url, tmp_path):
         rt.close()
 
 
+def read_regions(config_dir: Path) -> list[dict]:
+    import csv
+    with open(config_dir / "regions" / "regions.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def write_regions(config_dir: Path, rows: list[dict]) -> None:
+    """Replace the region list (and drop the shipped rule override for Beijing if it is no longer listed)."""
+    import csv
+    rules = config_dir / "rules.yaml"
+    if not any(row["province_code"] == "110000" for row in rows):
+        rules.write_text(rules.read_text(encoding="utf-8").replace(
+            '  "110000":                # 北京市 issues 持续低温 warnings (plains criteria)\n'
+            '    persistent_cold: {enabled: true}\n', ""), encoding="utf-8")
+    with open(config_dir / "regions" / "regions.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def keep_only_jilin(config_dir: Path) -> None:
+    """Jilin's 60 counties only."""
+    write_regions(config_dir, [r for r in read_regions(config_dir) if r["province_code"] == "220000"])
+
+
 def write_subscription(config_dir: Path, url: str, **fields) -> None:
     import yaml
     entry = {"name": "receiver", "url": url, "secrets": [TEST_SECRET], **fields}

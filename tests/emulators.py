@@ -67,3 +67,19 @@ def qweather_alert_handler(alerting_lat: float):
         return Response(json.dumps({"metadata": {"zeroResult": not alerts}, "alerts": alerts}),
                         content_type="application/json")
     return handle
+
+
+def synthetic_townships(counties: list[dict], total: int, seed: int = 3) -> list[dict]:
+    """`total` townships spread evenly over the counties that have coordinates (regions.csv rows), each
+    with a nine-digit code (its county's and a serial from 001) and a place within 0.2 degrees of the
+    county's centre."""
+    placed = [c for c in counties if c["latitude"]]
+    rng = np.random.default_rng(seed)
+    townships = []
+    for index, county in enumerate(placed):
+        for serial in range(1, total // len(placed) + (index < total % len(placed)) + 1):
+            dlat, dlon = rng.uniform(-0.2, 0.2, 2)
+            townships.append(county | {"code": f"{county['code']}{serial:03d}", "name": f"{county['name']}第{serial}镇",
+                                       "latitude": f"{float(county['latitude']) + dlat:.4f}",
+                                       "longitude": f"{float(county['longitude']) + dlon:.4f}"})
+    return townships

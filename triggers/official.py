@@ -8,6 +8,7 @@ import pandas as pd
 
 from triggers.levels import LEVEL_NAMES, rank
 from triggers.model import Assessment, Evidence
+from triggers.regioncodes import COUNTY_DIGITS, county_of
 from triggers.rules import Rules
 
 HAZARD = "official"
@@ -20,6 +21,7 @@ def assess_official(warnings: pd.DataFrame, thresholds: pd.DataFrame, rules: Rul
     region: the highest colour among the listened-to events, from the earliest onset."""
     if warnings.empty:
         return []
+    warnings = to_townships(warnings, thresholds.index)
     known = warnings[warnings["region_code"].isin(thresholds.index) & warnings["colour"].isin(LEVEL_NAMES)]
     listened = [code in thresholds.at[region, f"{HAZARD}.events"] and thresholds.at[region, f"{HAZARD}.enabled"]
                 for region, code in zip(known["region_code"], known["event_code"])]
@@ -38,3 +40,16 @@ def assess_official(warnings: pd.DataFrame, thresholds: pd.DataFrame, rules: Rul
                               values={"warning_ids": list(group["warning_id"]), "events": list(group["event_name"])}),
             rule_version=rules.version))
     return out
+
+
+def to_townships(warnings: pd.DataFrame, regions: pd.Index) -> pd.DataFrame:
+    """Warnings are issued for counties; where the regions are townships, a county's warning is each of its
+    townships' too."""
+    townships = pd.Series(regions, index=regions)
+    townships = townships[townships.str.len() > COUNTY_DIGITS]
+    if townships.empty:
+        return warnings
+    counties = pd.DataFrame({"county": townships.map(county_of).to_numpy(), "township": townships.to_numpy()})
+    spread = warnings.merge(counties, left_on="region_code", right_on="county")
+    spread["region_code"] = spread.pop("township")
+    return pd.concat([warnings, spread.drop(columns="county")], ignore_index=True)

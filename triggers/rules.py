@@ -14,6 +14,7 @@ import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
 from triggers.levels import COLOUR_LEVELS
+from triggers.regioncodes import ancestry, county_of
 from triggers.validation import InvalidConfig, StrictModel, describe
 
 # 发改价格〔2021〕1553号: the national start thresholds; localities may lower them, never raise.
@@ -235,7 +236,7 @@ class Rules:
         return self._effective[chain]
 
     def override_chain(self, region: dict) -> tuple[str, ...]:
-        codes = (region["province_code"], region["prefecture_code"], region["code"])
+        codes = (region["province_code"], region["prefecture_code"], county_of(region["code"]), region["code"])
         return tuple(dict.fromkeys(c for c in codes if c in self.ruleset.overrides))
 
     def thresholds(self, regions: pd.DataFrame) -> pd.DataFrame:
@@ -300,8 +301,7 @@ def override_problems(rules: Rules, code: str, override: object, known: set[str]
         return [f"{where}: unknown region code"]
     if not isinstance(override, dict):
         return [f"{where}: must be a mapping"]
-    ancestry = dict.fromkeys((code[:2] + "0000", code[:4] + "00", code))  # a province is its own ancestor
-    chain = tuple(c for c in ancestry if c in rules.ruleset.overrides)
+    chain = tuple(c for c in ancestry(code) if c in rules.ruleset.overrides)
     try:
         effective = rules.for_chain(chain)
     except ValidationError as error:

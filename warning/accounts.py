@@ -120,7 +120,7 @@ def can_see(user: User, region_code: str) -> bool:
         return True
     if user.role == "province":
         return region_code[:2] == user.region_code[:2]
-    return region_code == user.region_code
+    return region_code.startswith(user.region_code)  # the county and its townships
 
 
 def visible_codes(user: User, column):
@@ -129,7 +129,7 @@ def visible_codes(user: User, column):
         return true()
     if user.role == "province":
         return column.startswith(user.region_code[:2])
-    return column == user.region_code
+    return column.startswith(user.region_code)
 
 
 def can_change(user: User, region_code: str) -> bool:

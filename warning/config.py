@@ -19,6 +19,7 @@ from notifiers.mail import recipients_of
 from notifiers.sms import SMS_PLACEHOLDERS
 from notifiers.webhook import decode_secret
 from triggers.playbook import Playbook, parse_playbook
+from triggers.regioncodes import county_of
 from triggers.rules import Rules, parse_rules
 from triggers.validation import InvalidConfig, StrictModel, describe
 from warning.csvtable import Column, number, read_table, region_code, text
@@ -159,7 +160,7 @@ class AppConfig:
 
     @cached_property
     def area_codes(self) -> set[str]:
-        """Counties, prefectures, provinces, and the nation (000000)."""
+        """Regions, their counties, prefectures and provinces, and the nation (000000)."""
         return ancestor_codes(self.regions) | {"000000"}
 
 
@@ -213,7 +214,9 @@ def region_problems(rows: list[dict], source: str) -> list[str]:
 
 
 def ancestor_codes(regions: pd.DataFrame) -> set[str]:
-    return set(regions["code"]) | set(regions["prefecture_code"]) | set(regions["province_code"])
+    """The regions and every area above them (a township's county too)."""
+    return (set(regions["code"]) | {county_of(code) for code in regions["code"]}
+            | set(regions["prefecture_code"]) | set(regions["province_code"]))
 
 
 def load_subscriptions(path: Path, known_codes: set[str]) -> list[SubscriptionConfig]:

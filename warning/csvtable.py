@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from triggers.regioncodes import is_region_code
 from triggers.validation import InvalidConfig
 
 MAX_PROBLEMS = 50
@@ -25,8 +26,8 @@ class Column:
 
 
 def region_code(text: str) -> str:
-    if not re.fullmatch(r"\d{6}", text):
-        raise ValueError("must be a six-digit region code")
+    if not is_region_code(text):
+        raise ValueError("must be a six-digit region code or a nine-digit township code")
     return text
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from notifiers.schemas import SCHEMA_VERSION
 from triggers.levels import HAZARD_NAMES, LEVEL_NAMES
+from triggers.regioncodes import area_prefix
 from warning.models import Alert, OutboxMessage, Subscription, Subsidy, Task
 
 
@@ -60,15 +61,10 @@ def subsidy_data(subsidy: Subsidy, region: dict) -> dict:
 
 
 def covers(subscription: Subscription, region_code: str) -> bool:
-    """A subscription's region codes may name a county, a prefecture (xxxx00) or a province (xx0000)."""
+    """A subscription's region codes may name a township, county, prefecture (xxxx00) or province (xx0000)."""
     if not subscription.regions:
         return True
     return any(region_code.startswith(area_prefix(code)) for code in subscription.regions)
-
-
-def area_prefix(code: str) -> str:
-    """What the counties of an area share: a province xx0000 -> xx, a prefecture xxxx00 -> xxxx, a county itself."""
-    return code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
 
 
 class Outbox:

@@ -31,6 +31,10 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# A county's six digits or a township's nine (wide enough for the twelve-digit statistical codes).
+RegionCode = String(12)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime, dict: JSON, list: JSON}
 
@@ -96,7 +100,7 @@ class FeedRun(Base):
 
 class Caseload(Base):
     __tablename__ = "caseloads"
-    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    region_code: Mapped[str] = mapped_column(RegionCode, primary_key=True)
     dibao_urban: Mapped[int]
     dibao_rural: Mapped[int]
     tekun_urban: Mapped[int]
@@ -117,7 +121,7 @@ class Caseload(Base):
 class Shelter(Base):
     __tablename__ = "shelters"
     id: Mapped[int] = mapped_column(primary_key=True)
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    region_code: Mapped[str] = mapped_column(RegionCode, index=True)
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(500))
     capacity: Mapped[int]
@@ -130,7 +134,7 @@ class Alert(Base):
     __table_args__ = (UniqueConstraint("region_code", "hazard", "episode"),
                       Index("ix_alerts_open", "status", "hazard"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    region_code: Mapped[str] = mapped_column(String(6))
+    region_code: Mapped[str] = mapped_column(RegionCode)
     hazard: Mapped[str] = mapped_column(String(32))
     episode: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))  # open, resolved
@@ -154,11 +158,11 @@ class Subsidy(Base):
     __tablename__ = "subsidies"
     __table_args__ = (UniqueConstraint("region_code", "month"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    region_code: Mapped[str] = mapped_column(String(6))
+    region_code: Mapped[str] = mapped_column(RegionCode)
     month: Mapped[str] = mapped_column(String(7))
     started: Mapped[bool] = mapped_column(Boolean)
     triggered_by: Mapped[str] = mapped_column(String(8))
-    index_area: Mapped[str] = mapped_column(String(6))
+    index_area: Mapped[str] = mapped_column(RegionCode)
     index_scope: Mapped[str] = mapped_column(String(16))
     cpi_yoy: Mapped[float]
     food_cpi_yoy: Mapped[float]
@@ -176,7 +180,7 @@ class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (Index("ix_tasks_region_status", "region_code", "status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    region_code: Mapped[str] = mapped_column(String(6))
+    region_code: Mapped[str] = mapped_column(RegionCode)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
     subsidy_id: Mapped[int | None] = mapped_column(ForeignKey("subsidies.id"), index=True)
     type: Mapped[str] = mapped_column(String(64))
@@ -255,7 +259,7 @@ class ManualCpi(Base):
     __tablename__ = "cpi_manual"
     __table_args__ = (UniqueConstraint("area_code", "month"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    area_code: Mapped[str] = mapped_column(String(6))
+    area_code: Mapped[str] = mapped_column(RegionCode)
     month: Mapped[str] = mapped_column(String(7))
     cpi_yoy: Mapped[float]
     food_cpi_yoy: Mapped[float]
@@ -294,7 +298,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(16))  # admin, province, county, viewer
-    region_code: Mapped[str | None] = mapped_column(String(6))  # the province or county of scoped roles
+    region_code: Mapped[str | None] = mapped_column(RegionCode)  # the province or county of scoped roles
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
@@ -319,7 +323,7 @@ class ManualAlertDecision(Base):
 
     __tablename__ = "manual_decisions"
     id: Mapped[int] = mapped_column(primary_key=True)
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    region_code: Mapped[str] = mapped_column(RegionCode, index=True)
     hazard: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(16))  # raise, stand_down
     level: Mapped[str | None] = mapped_column(String(16))

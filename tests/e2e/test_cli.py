@@ -78,7 +78,7 @@ def break_file(config_dir: Path, name: str, old: str, new: str) -> None:
     ("rules.yaml", '"220000":', '"229999":', "rules.yaml: overrides.229999: unknown region code"),
     ("regions/regions.csv", "code,name,province_code", "code,name,province", "regions.csv: header: missing column(s) province_code"),
     ("regions/regions.csv", "220102,南关区", "22010X,南关区",
-     "regions.csv, row {row_of_220102}, column code: must be a six-digit region code (got '22010X')"),
+     "regions.csv, row {row_of_220102}, column code: must be a six-digit region code or a nine-digit township code (got '22010X')"),
     ("playbooks.yaml", "min_level: orange", "min_level: purple", "playbooks.yaml: tasks.6: Value error, min_level"),
     ("settings.toml", "port = 8000", "port = 80000", "settings.toml: server.port: Input should be less than or equal to 65535"),
     ("subscriptions.yaml", "subscriptions: []", "subscriptions:\n  - {name: x, url: 'ftp://x', secrets: [abc]}",

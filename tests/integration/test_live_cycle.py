@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 
 import pytest
@@ -15,23 +13,8 @@ from warning.models import Alert, FeedRun, utcnow
 from warning.sources import open_source
 from warning.accounts import create_user
 from warning.web import create_app
-from tests.conftest import PASSWORD, log_in, received_events, write_subscription
+from tests.conftest import PASSWORD, keep_only_jilin, log_in, received_events, write_subscription
 from tests.emulators import open_meteo_handler
-
-
-def keep_only_jilin(config_dir):
-    """Jilin's 60 counties only (and no rule override for regions no longer listed)."""
-    rules = config_dir / "rules.yaml"
-    rules.write_text(rules.read_text(encoding="utf-8").replace(
-        '  "110000":                # 北京市 issues 持续低温 warnings (plains criteria)\n'
-        '    persistent_cold: {enabled: true}\n', ""), encoding="utf-8")
-    path = config_dir / "regions" / "regions.csv"
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(r for r in rows if r["province_code"] == "220000")
-    path.write_text(out.getvalue(), encoding="utf-8")
 
 
 @pytest.fixture

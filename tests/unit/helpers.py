@@ -8,6 +8,7 @@ import pandas as pd
 import yaml
 
 from triggers.rules import deep_merge, parse_rules
+from warning.feeds.warnings import WARNING_COLUMNS
 from warning.settings import SHIPPED_CONFIG_DIR
 
 UTC = timezone.utc
@@ -43,3 +44,9 @@ def daily(region: str, values: list[tuple[float, float]], first_day: str = "2026
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def warning_rows(*rows) -> pd.DataFrame:
+    base = {"source": "qweather", "event_name": "寒潮", "severity": "moderate", "msg_type": "alert", "supersedes": [],
+            "sent": at("2026-01-17T08:00:00"), "onset": None, "expires": at("2026-01-19T08:00:00"), "headline": "寒潮预警"}
+    return pd.DataFrame([base | r for r in rows], columns=WARNING_COLUMNS)

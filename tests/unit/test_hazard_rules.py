@@ -8,8 +8,7 @@ import pytest
 from triggers.daily_rules import assess_grades, assess_persistent_cold
 from triggers.hourly_rules import assess_frost, assess_shelter
 from triggers.official import assess_official
-from warning.feeds.warnings import WARNING_COLUMNS
-from tests.unit.helpers import REGIONS, at, daily, rules
+from tests.unit.helpers import REGIONS, at, daily, rules, warning_rows
 
 NOW = at("2026-01-17T16:00:00")  # 00:00 on 18 Jan in Beijing
 TZ = REGIONS.set_index("code")["timezone"]
@@ -112,12 +111,6 @@ def test_persistent_cold_is_off_where_not_turned_on():
     ruleset = rules()
     values = [(0, 0), (-20, 0), (-20, 0), (-20, 0)]
     assert assess_persistent_cold(daily("220102", values), ruleset.thresholds(REGIONS), TZ, ruleset, NOW) == []
-
-
-def warning_rows(*rows) -> pd.DataFrame:
-    base = {"source": "qweather", "event_name": "寒潮", "severity": "moderate", "msg_type": "alert", "supersedes": [],
-            "sent": at("2026-01-17T08:00:00"), "onset": None, "expires": at("2026-01-19T08:00:00"), "headline": "寒潮预警"}
-    return pd.DataFrame([base | r for r in rows], columns=WARNING_COLUMNS)
 
 
 def test_official_warnings_take_their_highest_colour():

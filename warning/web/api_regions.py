@@ -10,7 +10,8 @@ from triggers.levels import COLOUR_LEVELS
 from triggers.rules import flatten
 from triggers.validation import InvalidConfig
 from warning.accounts import can_change, can_see, visible_codes
-from warning.events import alert_data, area_prefix, iso, region_info, subsidy_data
+from triggers.regioncodes import area_prefix, is_region_code
+from warning.events import alert_data, iso, region_info, subsidy_data
 from warning.manual_alerts import clear, decide
 from warning.models import Alert, ManualAlertDecision, Subsidy
 from warning.regions import has_coordinates, region_levels
@@ -77,9 +78,9 @@ def list_alerts():
 
 
 def area_of(code: str) -> str:
-    """The `region` filter: a six-digit county, prefecture or province code, as the prefix its counties share."""
-    if len(code) != 6 or not code.isdigit():
-        raise InvalidConfig(["region: a six-digit region code"])
+    """The `region` filter: a township, county, prefecture or province code, as the prefix its regions share."""
+    if not is_region_code(code):
+        raise InvalidConfig(["region: a six-digit area code or a nine-digit township code"])
     return area_prefix(code)
 
 

@@ -8,7 +8,7 @@ def errors(*codes: int) -> dict:
                      "content": {"application/problem+json": {"schema": PROBLEM}}} for c in codes}
 
 
-CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{6}$"}}
+CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{6}([0-9]{3})?$"}}
 PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}]
 
@@ -46,8 +46,8 @@ DELIVERY = {"type": "object", "properties": {
 REGION = {"type": "object", "properties": {
     "code": {"type": "string"}, "name": {"type": "string"},
     "prefecture": {"type": "object"}, "province": {"type": "object"}, "timezone": {"type": "string"}}}
-AREA = {"name": "region", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{6}$"},
-        "description": "a county, a prefecture (xxxx00) or a province (xx0000)"}
+AREA = {"name": "region", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{6}([0-9]{3})?$"},
+        "description": "a township, a county, a prefecture (xxxx00) or a province (xx0000)"}
 ALERT = {"type": "object", "description": "as in the alert.issued webhook, plus issued, updated and resolved times",
          "properties": {"alert_id": {"type": "integer"}, "region": REGION, "hazard": {"type": "string"},
                         "status": {"type": "string", "enum": ["open", "resolved"]}, "level": {"type": "string"},
