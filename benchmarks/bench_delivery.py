@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import logging
 import multiprocessing
 import resource
 import socket
@@ -19,13 +20,13 @@ import sys
 import tempfile
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+from werkzeug.wrappers import Request, Response  # noqa: E402
 
 from warning.db import make_engine, session_factory, upgrade  # noqa: E402
 from warning.delivery import drain  # noqa: E402
@@ -36,37 +37,16 @@ from warning.settings import DeliverySettings  # noqa: E402
 SECRET = "whsec_" + base64.b64encode(b"benchmark-secret-of-32-bytes-ok!").decode()
 
 
-class Receiver(BaseHTTPRequestHandler):
-    """Answers 200 at once and logs each webhook-id with its arrival time. It keeps connections alive,
-    as production endpoints do (werkzeug's development server closes every one, which made the
-    receiver's connection set-up most of what was measured)."""
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # else each answer waits out the client's delayed ACK (40 ms)
-    log: TextIO
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.answer()
-
-    def do_GET(self):  # the start-up probe
-        self.answer()
-
-    def answer(self):
-        message_id = self.headers.get("webhook-id")
-        if message_id:
-            self.log.write(f"{message_id} {time.time()}\n")
-        self.send_response(200)
-        self.send_header("content-length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-
 def receive(port: int, log_path: str) -> None:
-    Receiver.log = open(log_path, "a", buffering=1)
-    ThreadingHTTPServer(("127.0.0.1", port), Receiver).serve_forever()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    log = open(log_path, "a", buffering=1)
+
+    def app(environ, start_response):
+        message_id = Request(environ).headers.get("webhook-id")
+        if message_id:  # (the start-up probe has none)
+            log.write(f"{message_id} {time.time()}\n")
+        return Response("ok")(environ, start_response)
+    make_server("127.0.0.1", port, app, threaded=True).serve_forever()
 
 
 def enqueue(sessions, count: int) -> float:
