@@ -4,7 +4,8 @@ from commit to receipt for a message sent as soon as it is committed.
     .venv/bin/python benchmarks/bench_delivery.py [--messages 1500] [--database-url URL]
 
 The receiver runs in its own process on loopback and answers 200 at once; the outbox lives in a
-fresh SQLite file unless --database-url names another (e.g. PostgreSQL).
+fresh SQLite file unless --database-url names another, empty one (e.g. a fresh PostgreSQL schema:
+postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbench).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 from werkzeug.wrappers import Request, Response  # noqa: E402
 
@@ -66,6 +68,9 @@ def main() -> None:
     engine = make_engine(args.database_url or f"sqlite:///{folder / 'bench.db'}")
     upgrade(engine)
     sessions = session_factory(engine)
+    with sessions() as session:  # every enabled subscriber would get the messages, and skew the figures
+        if session.scalar(select(func.count()).select_from(Subscription)):
+            sys.exit(f"{args.database_url} has subscriptions already: give the benchmark an empty database or schema")
     port = free_port()
     log_path = folder / "received.log"
     server = multiprocessing.Process(target=receive, args=(port, str(log_path)), daemon=True)
