@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,19 +33,31 @@ from warning.settings import DeliverySettings
 RECORD_EVERY_S = 1.0
 
 
-def claim(sessions: sessionmaker, now: datetime, settings: DeliverySettings) -> list[int]:
-    """Lease a batch of due messages to this worker; their outbox ids, oldest due first."""
+def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) -> tuple[list[int], datetime]:
+    """Lease a batch of messages due by `due_by` to this worker: their outbox ids, oldest due first,
+    and when the lease ends (counted from the clock, not from `due_by`: a long drain's later batches
+    must not be leased already expired)."""
+    now = utcnow()
+    lease_end = now + timedelta(seconds=settings.lease_s)
     with sessions.begin() as session:
         ids = list(session.scalars(
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= due_by,
                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(settings.batch_size)
             .with_for_update(skip_locked=True)))
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                        .values(claimed_until=now + timedelta(seconds=settings.lease_s)))
-        return ids
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(claimed_until=lease_end))
+    return ids, lease_end
+
+
+def renew(sessions: sessionmaker, ids: list[int], lease_end: datetime, settings: DeliverySettings) -> datetime:
+    """Extend this worker's lease on the batch's messages still unrecorded (those that carry its lease)."""
+    renewed = utcnow() + timedelta(seconds=settings.lease_s)
+    with sessions.begin() as session:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_until == lease_end)
+                        .values(claimed_until=renewed))
+    return renewed
 
 
 def notifier_for(subscription: Subscription, http: requests.Session, settings: DeliverySettings,
@@ -200,26 +212,39 @@ def drain(sessions: sessionmaker, http: requests.Session, settings: DeliverySett
     """Send everything due now (not what is scheduled later); counts delivered, failed, parked.
 
     Up to `workers` sends run at once, at most `per_endpoint` of them to one subscriber, so one slow
-    receiver cannot hold up the others nor be flooded. Outcomes are recorded together, at least every
-    RECORD_EVERY_S: a sent message stays unrecorded (and would be sent again after a crash) that long at most.
+    receiver cannot hold up the others nor be flooded.
     """
     counts: Counter = Counter(delivered=0, failed=0, parked=0)
-    cutoff = now or utcnow()
+    due_by = now or utcnow()
     gates: dict[int, threading.Semaphore] = {}
     gone: dict[int, str] = {}
     with ThreadPoolExecutor(settings.workers) as pool:
-        while claimed := claim(sessions, cutoff, settings):
-            futures = [pool.submit(gated, gates.setdefault(c.subscription.id, threading.Semaphore(settings.per_endpoint)),
+        while True:
+            claimed, lease_end = claim(sessions, due_by, settings)
+            if not claimed:
+                return counts
+            futures = {pool.submit(gated, gates.setdefault(c.subscription.id, threading.Semaphore(settings.per_endpoint)),
                                    c, http, settings, gone)
-                       for c in load(sessions, claimed)]
+                       for c in load(sessions, claimed)}
+            counts.update(settle(sessions, futures, claimed, lease_end, settings))
+
+
+def settle(sessions: sessionmaker, futures: set[Future], claimed: list[int], lease_end: datetime,
+           settings: DeliverySettings) -> Counter:
+    """Record a batch's outcomes as they come, together, at least every RECORD_EVERY_S (a sent message
+    stays unrecorded, and would be sent again after a crash, that long at most), in the order they
+    came; and keep the batch leased while it is still sending."""
+    counts: Counter = Counter()
+    unrecorded: list[Sent] = []
+    since = time.monotonic()
+    while futures:
+        done, futures = wait(futures, timeout=RECORD_EVERY_S, return_when=FIRST_COMPLETED)
+        unrecorded += [f.result() for f in done]
+        if unrecorded and (not futures or time.monotonic() - since >= RECORD_EVERY_S):
+            counts.update(record(sessions, sorted(unrecorded, key=lambda sent: sent.at), settings))
             unrecorded, since = [], time.monotonic()
-            for future in as_completed(futures):
-                unrecorded.append(future.result())
-                if time.monotonic() - since >= RECORD_EVERY_S:
-                    counts.update(record(sessions, unrecorded, settings))
-                    unrecorded, since = [], time.monotonic()
-            if unrecorded:
-                counts.update(record(sessions, unrecorded, settings))
+        if futures and lease_end - utcnow() < timedelta(seconds=settings.lease_s / 2):
+            lease_end = renew(sessions, claimed, lease_end, settings)
     return counts
 
 

@@ -136,6 +136,29 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_with_the_same_ids(
         assert set(session.scalars(select(OutboxMessage.status))) == {"delivered"}
 
 
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_batch_sending_longer_than_its_lease_keeps_it_and_is_not_sent_twice(
+        make_runtime, config_dir, database_url, slow_receiver):
+    write_subscription(config_dir, slow_receiver.url, events=["alert.issued"], regions=["220000"])
+    settings = config_dir / "settings.toml"  # a batch of 40 takes 12 s at 0.3 s a send: longer than its lease
+    settings.write_text(settings.read_text().replace("\nbatch_size = 100\nlease_s = 120", "\nbatch_size = 40\nlease_s = 10"))
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    with rt.sessions() as session:
+        expected = set(session.scalars(select(OutboxMessage.message_id)))
+    assert len(expected) > 2 * rt.settings.delivery.batch_size  # more than one batch each
+
+    workers = [threading.Thread(target=drain, args=(rt.sessions, rt.http, rt.settings.delivery)) for _ in range(2)]
+    workers[0].start()
+    time.sleep(11)  # the second starts when the first's opening batch is past its first lease, still sending
+    workers[1].start()
+    for worker in workers:
+        worker.join(120)
+    assert sorted(slow_receiver.ids) == sorted(expected)  # every message, and none twice
+    with rt.sessions() as session:
+        assert set(session.scalars(select(OutboxMessage.status))) == {"delivered"}
+
+
 class HangingReceiver(SlowReceiver):
     """Holds every request until released, like an endpoint whose upstream has stalled."""
 
