@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import requests
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import defer, sessionmaker
 
 from notifiers.base import DELIVERED, GONE, Message, Notifier, Outcome, next_delay_s
 from notifiers.cap import cap_body
@@ -47,7 +47,8 @@ def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) 
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(settings.batch_size)
             .with_for_update(skip_locked=True)))
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(claimed_until=lease_end))
+        if ids:  # (an idle worker polls every few seconds: no empty update each time)
+            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(claimed_until=lease_end))
     return ids, lease_end
 
 
@@ -137,8 +138,9 @@ def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings)
     """Record a run of sends in one transaction; counts delivered, failed and parked."""
     counts: Counter = Counter()
     with sessions.begin() as session:
-        rows = {row.id: row for row in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_([s.claimed.outbox_id for s in sent])))}
+        rows = {row.id: row for row in session.scalars(  # (the bodies were read by load: not again)
+            select(OutboxMessage).options(defer(OutboxMessage.data))
+            .where(OutboxMessage.id.in_([s.claimed.outbox_id for s in sent])))}
         subscribers = LockedSubscribers(session)
         for s in sent:
             counts[record_one(session, rows[s.claimed.outbox_id], s, subscribers, settings)] += 1
