@@ -45,11 +45,10 @@ def assess_official(warnings: pd.DataFrame, thresholds: pd.DataFrame, rules: Rul
 def to_townships(warnings: pd.DataFrame, regions: pd.Index) -> pd.DataFrame:
     """Warnings are issued for counties; where the regions are townships, a county's warning is each of its
     townships' too."""
-    townships = pd.Series(regions, index=regions)
-    townships = townships[townships.str.len() > COUNTY_DIGITS]
+    townships = regions[regions.str.len() > COUNTY_DIGITS]
     if townships.empty:
         return warnings
-    counties = pd.DataFrame({"county": townships.map(county_of).to_numpy(), "township": townships.to_numpy()})
+    counties = pd.DataFrame({"county": townships.map(county_of), "township": townships})
     spread = warnings.merge(counties, left_on="region_code", right_on="county")
     spread["region_code"] = spread.pop("township")
     return pd.concat([warnings, spread.drop(columns="county")], ignore_index=True)
