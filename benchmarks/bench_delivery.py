@@ -30,6 +30,7 @@ from sqlalchemy import func, select  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 from werkzeug.wrappers import Request, Response  # noqa: E402
 
+from notifiers.http import HttpSession  # noqa: E402
 from warning.db import make_engine, session_factory, upgrade  # noqa: E402
 from warning.delivery import drain  # noqa: E402
 from warning.events import Outbox  # noqa: E402
@@ -80,7 +81,7 @@ def main() -> None:
     with sessions.begin() as session:
         session.add(Subscription(name=f"bench-{uuid.uuid4().hex[:6]}", url=url, secrets=[SECRET], regions=[],
                                  events=["alert.issued"], format="json", source="cli", enabled=True, created_at=utcnow()))
-    http = requests.Session()
+    http = HttpSession()
     rates = {}
     for inflight in (1, 4, 16):
         settings = DeliverySettings(workers=inflight, per_endpoint=inflight, batch_size=200, allow_private_targets=True)

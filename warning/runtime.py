@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from notifiers.http import HttpSession
 from triggers.rules import parse_rules
 from triggers.validation import InvalidConfig
 from warning.config import AppConfig, load_config, read_yaml
@@ -35,7 +36,7 @@ class Runtime:
         """Load and validate everything; raises InvalidConfig naming each problem."""
         config = load_config(settings or load_settings())
         engine = make_engine(config.settings.database_url)
-        http = requests.Session()
+        http = HttpSession()
         http.headers["user-agent"] = "coldwarn/0.1"
         return cls(config, engine, session_factory(engine), http)
 
