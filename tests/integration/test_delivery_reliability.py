@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from warning.cycle import run_cycle
 from warning.delivery import drain
+from warning.events import Outbox
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.sources import open_source
 from tests.conftest import TEST_SECRET, received_events, settings_env, write_subscription
@@ -102,6 +104,23 @@ def test_a_subscriber_that_recovers_within_a_batch_is_no_longer_marked_failing(m
         attempts = session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.attempted_at)).all()
     assert subscription.enabled and subscription.failing_since is None
     assert [a.outcome for a in attempts][:2] == ["retry", "delivered"] and len(attempts) == len(httpserver.log)
+
+
+def test_a_subscriber_receives_events_in_the_order_they_were_queued(make_runtime, config_dir, httpserver):
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued", "tasklist.issued"])
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)  # (syncs the subscription; the demo's own events first)
+    queued = [(kind, n) for n in range(30) for kind in ("alert.issued", "tasklist.issued")]
+    for chunk in (queued[:3], queued[3:], queued[:2]):  # a few, many at once (ids taken ahead), a few again
+        with rt.sessions.begin() as session:
+            outbox = Outbox(session, None, utcnow(), 0)
+            for kind, n in chunk:
+                outbox.add(kind, "220102", {"n": n, "kind": kind})
+    drain(rt.sessions, rt.http, rt.settings.delivery)
+    bodies = [json.loads(request.data) for request, _ in httpserver.log]  # (not schema events: bare payloads)
+    received = [(body["type"], body["data"]["n"]) for body in bodies if "n" in body["data"]]
+    assert received == queued[:3] + queued[3:] + queued[:2]
 
 
 COLDWARN = str(Path(sys.executable).parent / "coldwarn")
