@@ -8,10 +8,11 @@ delivered, waiting for its next attempt, or parked for replay.
 
 from __future__ import annotations
 
-import threading
+import logging
+import queue
 import time
-from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,18 +20,19 @@ import requests
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import defer, sessionmaker
 
-from notifiers.base import DELIVERED, GONE, Message, Notifier, Outcome, next_delay_s
+from notifiers.base import DELIVERED, GONE, RETRY, Message, Notifier, Outcome, next_delay_s, truncate
 from notifiers.cap import cap_body
 from notifiers.mail import EmailNotifier, SmtpServer, recipients_of
 from notifiers.robots import DingTalkRobot, WeComRobot
 from notifiers.sms import SmsGateway
-from notifiers.targets import redact
+from notifiers.targets import redact, scrub
 from notifiers.webhook import WebhookNotifier
 from warning.events import SCHEMA_VERSION, Outbox
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.settings import DeliverySettings
 
 RECORD_EVERY_S = 1.0
+log = logging.getLogger(__name__)
 
 
 def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) -> tuple[list[int], datetime]:
@@ -128,7 +130,12 @@ def send(claimed: Claimed, http: requests.Session, settings: DeliverySettings, g
         reason = gone.get(subscription.id) or subscription.disabled_reason
         outcome = Outcome("permanent", error=f"subscription disabled: {reason}")
     else:
-        outcome = notifier_for(subscription, http, settings, claimed.references).notify(claimed.message)
+        try:
+            outcome = notifier_for(subscription, http, settings, claimed.references).notify(claimed.message)
+        except Exception as error:  # a bug or a damaged row: retried, then parked, never a stalled queue
+            log.exception("sending %s to subscription %s failed", claimed.message.id, subscription.name)
+            outcome = Outcome(RETRY, error=truncate(scrub(f"internal error: {type(error).__name__}: {error}",
+                                                          subscription.url)))
         if outcome.status == GONE:
             gone[subscription.id] = f"endpoint gone: {outcome.error}"
     return Sent(claimed, outcome, utcnow())
@@ -218,38 +225,56 @@ def drain(sessions: sessionmaker, http: requests.Session, settings: DeliverySett
     """
     counts: Counter = Counter(delivered=0, failed=0, parked=0)
     due_by = now or utcnow()
-    gates: dict[int, threading.Semaphore] = {}
     gone: dict[int, str] = {}
     with ThreadPoolExecutor(settings.workers) as pool:
         while True:
             claimed, lease_end = claim(sessions, due_by, settings)
             if not claimed:
                 return counts
-            futures = {pool.submit(gated, gates.setdefault(c.subscription.id, threading.Semaphore(settings.per_endpoint)),
-                                   c, http, settings, gone)
-                       for c in load(sessions, claimed)}
-            counts.update(settle(sessions, futures, claimed, lease_end, settings))
+            results: queue.SimpleQueue = queue.SimpleQueue()
+            lanes = [pool.submit(send_in_turn, messages, results, http, settings, gone)
+                     for messages in by_subscriber(load(sessions, claimed)).values()
+                     for _ in range(min(settings.per_endpoint, len(messages)))]
+            counts.update(settle(sessions, results, lanes, claimed, lease_end, settings))
 
 
-def settle(sessions: sessionmaker, futures: set[Future], claimed: list[int], lease_end: datetime,
-           settings: DeliverySettings) -> Counter:
+def by_subscriber(batch: list[Claimed]) -> dict[int, deque[Claimed]]:
+    queues: dict[int, deque[Claimed]] = {}
+    for claimed in batch:
+        queues.setdefault(claimed.subscription.id, deque()).append(claimed)
+    return queues
+
+
+def send_in_turn(messages: deque[Claimed], results: queue.SimpleQueue, *args) -> None:
+    """One of a subscriber's `per_endpoint` lanes: take its messages in order until none are left
+    (a single lane sends them strictly in order)."""
+    while True:
+        try:
+            claimed = messages.popleft()
+        except IndexError:
+            return
+        results.put(send(claimed, *args))
+
+
+def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Future], claimed: list[int],
+           lease_end: datetime, settings: DeliverySettings) -> Counter:
     """Record a batch's outcomes as they come, together, at least every RECORD_EVERY_S (a sent message
     stays unrecorded, and would be sent again after a crash, that long at most), in the order they
     came; and keep the batch leased while it is still sending."""
     counts: Counter = Counter()
     unrecorded: list[Sent] = []
-    since = time.monotonic()
-    while futures:
-        done, futures = wait(futures, timeout=RECORD_EVERY_S, return_when=FIRST_COMPLETED)
-        unrecorded += [f.result() for f in done]
-        if unrecorded and (not futures or time.monotonic() - since >= RECORD_EVERY_S):
+    waiting, since = len(claimed), time.monotonic()
+    while waiting:
+        try:
+            unrecorded.append(results.get(timeout=RECORD_EVERY_S))
+            waiting -= 1
+        except queue.Empty:
+            if all(lane.done() for lane in lanes):  # a lane died: raise its error, not wait for ever
+                raise next((lane.exception() for lane in lanes if lane.exception()),
+                           RuntimeError(f"{waiting} sends never reported"))
+        if unrecorded and (not waiting or time.monotonic() - since >= RECORD_EVERY_S):
             counts.update(record(sessions, sorted(unrecorded, key=lambda sent: sent.at), settings))
             unrecorded, since = [], time.monotonic()
-        if futures and lease_end - utcnow() < timedelta(seconds=settings.lease_s / 2):
+        if waiting and lease_end - utcnow() < timedelta(seconds=settings.lease_s / 2):
             lease_end = renew(sessions, claimed, lease_end, settings)
     return counts
-
-
-def gated(gate: threading.Semaphore, *args) -> Sent:
-    with gate:
-        return send(*args)

@@ -106,6 +106,30 @@ def test_a_subscriber_that_recovers_within_a_batch_is_no_longer_marked_failing(m
     assert [a.outcome for a in attempts][:2] == ["retry", "delivered"] and len(attempts) == len(httpserver.log)
 
 
+def test_a_send_failing_inside_coldwarn_is_retried_later_and_holds_up_no_other_subscriber(
+        make_runtime, config_dir, httpserver):
+    import yaml
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    (config_dir / "subscriptions.yaml").write_text(yaml.safe_dump({"subscriptions": [
+        {"name": name, "url": httpserver.url_for("/hook"), "secrets": [TEST_SECRET], "events": ["alert.issued"]}
+        for name in ("province-platform", "county-platform")]}), encoding="utf-8")
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    with rt.sessions.begin() as session:  # a row damaged in the database: its signing fails with a ValueError
+        session.execute(update(Subscription).where(Subscription.name == "county-platform").values(secrets=["whsec_broken"]))
+        damaged = session.scalars(select(Subscription.id).where(Subscription.name == "county-platform")).one()
+    counts = drain(rt.sessions, rt.http, rt.settings.delivery)
+    with rt.sessions() as session:
+        messages = session.scalars(select(OutboxMessage)).all()
+    healthy = [m for m in messages if m.subscription_id != damaged]
+    stuck = [m for m in messages if m.subscription_id == damaged]
+    assert {m.status for m in healthy} == {"delivered"} and len(httpserver.log) == len(healthy) == counts["delivered"]
+    assert counts["failed"] == len(stuck) > 0
+    for message in stuck:  # still queued, tried again later, and the cause shows
+        assert message.status == "pending" and message.claimed_until is None and message.next_attempt_at > utcnow()
+        assert message.last_error.startswith("internal error: ValueError: webhook secret is not valid base64")
+
+
 def test_a_subscriber_receives_events_in_the_order_they_were_queued(make_runtime, config_dir, httpserver):
     httpserver.expect_request("/hook").respond_with_data("ok")
     write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued", "tasklist.issued"])
