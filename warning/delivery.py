@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import defer, sessionmaker
 
 from notifiers.base import DELIVERED, GONE, RETRY, Message, Notifier, Outcome, next_delay_s, truncate
@@ -28,6 +28,7 @@ from notifiers.sms import SmsGateway
 from notifiers.targets import redact, scrub
 from notifiers.webhook import WebhookNotifier
 from warning.events import SCHEMA_VERSION, Outbox
+from warning.leader import CLAIM_LOCK, hold_until_commit
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.settings import DeliverySettings
 
@@ -38,20 +39,40 @@ log = logging.getLogger(__name__)
 def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) -> tuple[list[int], datetime]:
     """Lease a batch of messages due by `due_by` to this worker: their outbox ids, oldest due first,
     and when the lease ends (counted from the clock, not from `due_by`: a long drain's later batches
-    must not be leased already expired)."""
+    must not be leased already expired).
+
+    Only subscribers with no message leased to any worker are taken, as many as this worker's lanes
+    can serve at once: a subscriber's messages go out from one worker at a time, so they keep their
+    order however many workers share the outbox, and other workers take other subscribers.
+    """
     now = utcnow()
     lease_end = now + timedelta(seconds=settings.lease_s)
     with sessions.begin() as session:
+        hold_until_commit(session, CLAIM_LOCK)  # claims one at a time: each sees the leases made before it
+        subscribers = free_subscribers(session, due_by, now, max(1, settings.workers // settings.per_endpoint))
         ids = list(session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= due_by,
-                   or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+            select(OutboxMessage.id).where(is_due(due_by, now), OutboxMessage.subscription_id.in_(subscribers))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(settings.batch_size)
-            .with_for_update(skip_locked=True)))
+            .with_for_update(skip_locked=True))) if subscribers else []
         if ids:  # (an idle worker polls every few seconds: no empty update each time)
             session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(claimed_until=lease_end))
     return ids, lease_end
+
+
+def is_due(due_by: datetime, now: datetime):
+    return and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= due_by,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+
+
+def free_subscribers(session, due_by: datetime, now: datetime, limit: int) -> list[int]:
+    """Subscribers with messages due and none leased, the longest waiting first (both by partial index)."""
+    mine = OutboxMessage.subscription_id == Subscription.id
+    oldest_due = select(func.min(OutboxMessage.next_attempt_at)).where(mine, is_due(due_by, now)).scalar_subquery()
+    leased = select(OutboxMessage.id).where(mine, OutboxMessage.claimed_until.is_not(None),
+                                            OutboxMessage.claimed_until >= now).exists()
+    return list(session.scalars(select(Subscription.id).where(oldest_due.is_not(None), ~leased)
+                                .order_by(oldest_due, Subscription.id).limit(limit)))
 
 
 def renew(sessions: sessionmaker, ids: list[int], lease_end: datetime, settings: DeliverySettings) -> datetime:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select, text, update
 from warning.models import CycleRun
 
 CYCLE_LOCK, MIGRATION_LOCK, PRUNE_LOCK, SEED_LOCK = 7_283_410_001, 7_283_410_002, 7_283_410_003, 7_283_410_004
+CLAIM_LOCK = 7_283_410_005
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -40,6 +41,12 @@ def cluster_lock(engine: Engine, key: int, wait: bool = False) -> Iterator[bool]
             if held:
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 connection.commit()
+
+
+def hold_until_commit(session, key: int) -> None:
+    """Take advisory lock `key` for the rest of the session's transaction, waiting for it if need be."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 def slot_start(now: datetime, minutes: int) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer,
-                        LargeBinary, String, Text, TypeDecorator, UniqueConstraint)
+                        LargeBinary, String, Text, TypeDecorator, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -224,7 +224,13 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
-                      Index("ix_outbox_alert", "subscription_id", "alert_id"))
+                      Index("ix_outbox_alert", "subscription_id", "alert_id"),
+                      # (partial, so small: what claiming looks up per subscriber; migration 0013)
+                      Index("ix_outbox_pending_by_subscriber", "subscription_id", "next_attempt_at", "id",
+                            postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+                      Index("ix_outbox_leased", "subscription_id", "claimed_until",
+                            postgresql_where=text("claimed_until IS NOT NULL"),
+                            sqlite_where=text("claimed_until IS NOT NULL")))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(40), unique=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)

@@ -115,7 +115,7 @@ class DeliverySettings(StrictModel):
     retry_schedule_s: list[float] = Field(
         default=[0, 5, 300, 1800, 7200, 18000, 36000, 36000], min_length=1)
     timeout_s: float = Field(default=10, gt=0, le=120)
-    batch_size: int = Field(default=100, ge=1, le=10000)
+    batch_size: int = Field(default=500, ge=1, le=10000)
     lease_s: int = Field(default=120, ge=10, description="a claimed message returns to the queue after this")
     workers: int = Field(default=8, ge=1, le=64)  # sends in flight at once
     per_endpoint: int = Field(default=1, ge=1, le=64)  # to one subscriber; 1 keeps its events in order

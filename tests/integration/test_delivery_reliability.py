@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -184,7 +185,7 @@ def test_a_batch_sending_longer_than_its_lease_keeps_it_and_is_not_sent_twice(
         make_runtime, config_dir, database_url, slow_receiver):
     write_subscription(config_dir, slow_receiver.url, events=["alert.issued"], regions=["220000"])
     settings = config_dir / "settings.toml"  # a batch of 40 takes 12 s at 0.3 s a send: longer than its lease
-    settings.write_text(settings.read_text().replace("\nbatch_size = 100\nlease_s = 120", "\nbatch_size = 40\nlease_s = 10"))
+    settings.write_text(re.sub(r"\nbatch_size = 500 [^\n]*\nlease_s = 120", "\nbatch_size = 40\nlease_s = 10", settings.read_text()))
     rt = make_runtime()
     run_cycle(rt, open_source(rt, "demo"), deliver=False)
     with rt.sessions() as session:
@@ -200,6 +201,38 @@ def test_a_batch_sending_longer_than_its_lease_keeps_it_and_is_not_sent_twice(
     assert sorted(slow_receiver.ids) == sorted(expected)  # every message, and none twice
     with rt.sessions() as session:
         assert set(session.scalars(select(OutboxMessage.status))) == {"delivered"}
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_two_workers_share_the_outbox_and_each_subscriber_still_gets_its_events_in_order(
+        make_runtime, config_dir, database_url):
+    import yaml
+    receiver = SlowReceiver(0.05)
+    names = [f"platform-{n}" for n in range(4)]
+    (config_dir / "subscriptions.yaml").write_text(yaml.safe_dump({"subscriptions": [
+        {"name": name, "url": receiver.url, "secrets": [TEST_SECRET], "events": ["alert.issued"], "regions": ["220000"]}
+        for name in names]}), encoding="utf-8")
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    with rt.sessions() as session:
+        queued = session.execute(select(Subscription.name, OutboxMessage.message_id).join(Subscription)
+                                 .order_by(OutboxMessage.id)).all()
+    # Small batches of two subscribers each: the workers' batches hold the same subscribers over and over.
+    settings = rt.settings.delivery.model_copy(update={"batch_size": 10, "workers": 2})
+    counts = [None, None]
+
+    def work(n):
+        counts[n] = drain(rt.sessions, rt.http, settings)
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    receiver.close()
+    assert sorted(receiver.ids) == sorted(message_id for _, message_id in queued)  # each once
+    for name in names:  # in the order they were made, though two workers sent them
+        assert [i for i in receiver.ids if (name, i) in set(queued)] == [i for n, i in queued if n == name]
+    assert all(c["delivered"] > 0 for c in counts)  # and both workers did part of it
 
 
 class HangingReceiver(SlowReceiver):
