@@ -9,7 +9,8 @@ receiver run in their own processes, so the memory figures are the cycle's. By d
 subscriber gets every event (sends to one subscriber go one at a time, to keep its events in
 order); --per-province gives each province its own subscription on the same receiver, as a
 deployment with provincial platforms would, so sends to different provinces run side by side.
---townships N replaces the counties with N synthetic townships (nine-digit codes, spread evenly over the
+--senders N adds N-1 processes draining the outbox beside the cycle's own drain, as extra `coldwarn
+worker`s would (each subscriber is still served by one at a time). --townships N replaces the counties with N synthetic townships (nine-digit codes, spread evenly over the
 counties, each near its county's centre). By default the database is a fresh schema in PostgreSQL at
 127.0.0.1:5432/test (dropped afterwards).
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 import yaml  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 from werkzeug.wrappers import Request  # noqa: E402
@@ -39,6 +41,8 @@ from tests.conftest import read_regions, write_regions  # noqa: E402
 from tests.emulators import open_meteo_handler, synthetic_townships  # noqa: E402
 from warning.cycle import run_cycle  # noqa: E402
 from warning.db import make_engine, upgrade  # noqa: E402
+from warning.delivery import drain  # noqa: E402
+from warning.models import OutboxMessage  # noqa: E402
 from warning.runtime import Runtime  # noqa: E402
 from warning.settings import SHIPPED_CONFIG_DIR, load_settings  # noqa: E402
 from warning.sources import open_source  # noqa: E402
@@ -73,12 +77,32 @@ def subscribers(url: str, config_dir: Path, per_province: bool) -> list[dict]:
             for code in provinces]
 
 
+def send_until_stopped(settings, stop) -> None:
+    rt = Runtime.start(settings)
+    while not stop.is_set():
+        if not sum(drain(rt.sessions, rt.http, rt.settings.delivery).values()):
+            stop.wait(0.2)
+    rt.close()
+
+
+def wait_until_sent(rt: Runtime, summary: dict) -> None:
+    """The cycle's own drain ends when every subscriber left is being served by another sender."""
+    while True:
+        with rt.sessions() as session:
+            counts = dict(session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+        if not counts.get("pending"):
+            summary["deliveries"] = counts
+            return
+        time.sleep(0.1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: a fresh schema in the local PostgreSQL")
     parser.add_argument("--calm", action="store_true", help="ordinary weather instead of a national cold wave")
     parser.add_argument("--per-province", action="store_true", help="one subscription per province, not one national")
     parser.add_argument("--townships", type=int, help="this many synthetic townships instead of the counties")
+    parser.add_argument("--senders", type=int, default=1, help="processes sending, the cycle's own included")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="coldwarn-cycle-"))
     config_dir = folder / "config"
@@ -101,10 +125,19 @@ def main() -> None:
         "COLDWARN_SCENARIO": "", "COLDWARN_OPEN_METEO_URL": f"http://127.0.0.1:{forecast_port}/v1/forecast"}))
     try:
         upgrade(rt.engine)
+        stop = multiprocessing.Event()
+        senders = [multiprocessing.Process(target=send_until_stopped, args=(rt.settings, stop), daemon=True)
+                   for _ in range(args.senders - 1)]
+        for sender in senders:
+            sender.start()
         before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.perf_counter()
         summary = run_cycle(rt, open_source(rt, live=True))
+        wait_until_sent(rt, summary)
         wall = time.perf_counter() - started
+        stop.set()
+        for sender in senders:
+            sender.join()
     finally:
         rt.close()
         cleanup()
@@ -120,7 +153,7 @@ def main() -> None:
     for stage, ms in summary["timings_ms"].items():
         print(f"  {stage:<10} {ms / 1000:7.2f} s   peak so far {summary['high_water_mb'][stage]:>5} MB")
     print("  (plan runs inside persist and is counted in both)")
-    print(f"subscribers: {'one per province' if args.per_province else 'one national'}")
+    print(f"subscribers: {'one per province' if args.per_province else 'one national'}; sending processes: {args.senders}")
     print(f"RESULT {'townships' if args.townships else 'counties'}={summary['regions_assessed']} wall_s={wall:.2f} peak_rss_mb={peak:.0f} "
           f"alerts={summary['alerts']['issued']} messages={summary['messages_enqueued']}")
 
