@@ -1,7 +1,7 @@
 """The full national cycle: every county-level region, 10-day hourly forecasts from a local Open-Meteo
 emulator, assess, reconcile, plan, persist, enqueue and deliver to a local receiver.
 
-    .venv/bin/python benchmarks/bench_cycle.py [--database-url URL] [--calm] [--per-province] [--townships N]
+    .venv/bin/python benchmarks/bench_cycle.py [--database-url URL] [--calm] [--per-province] [--senders N] [--townships N]
 
 The emulator puts a sharp cold wave over the whole country (the worst case: every county gets
 alerts and task lists at once); --calm sends ordinary weather instead. The emulator and the webhook
@@ -10,8 +10,9 @@ subscriber gets every event (sends to one subscriber go one at a time, to keep i
 order); --per-province gives each province its own subscription on the same receiver, as a
 deployment with provincial platforms would, so sends to different provinces run side by side.
 --senders N adds N-1 processes draining the outbox beside the cycle's own drain, as extra `coldwarn
-worker`s would (each subscriber is still served by one at a time). --townships N replaces the counties with N synthetic townships (nine-digit codes, spread evenly over the
-counties, each near its county's centre). By default the database is a fresh schema in PostgreSQL at
+worker`s would (each subscriber is still served by one at a time). --townships N replaces the
+counties with N synthetic townships (nine-digit codes, spread evenly over the counties, each near
+its county's centre). By default the database is a fresh schema in PostgreSQL at
 127.0.0.1:5432/test (dropped afterwards).
 """
 

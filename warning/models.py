@@ -35,6 +35,11 @@ def utcnow() -> datetime:
 RegionCode = String(12)
 
 
+def partial(condition: str) -> dict:
+    """An index's WHERE, on both databases."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime, dict: JSON, list: JSON}
 
@@ -227,10 +232,9 @@ class OutboxMessage(Base):
                       Index("ix_outbox_alert", "subscription_id", "alert_id"),
                       # (partial, so small: what claiming looks up per subscriber; migration 0013)
                       Index("ix_outbox_pending_by_subscriber", "subscription_id", "next_attempt_at", "id",
-                            postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+                            **partial("status = 'pending'")),
                       Index("ix_outbox_leased", "subscription_id", "claimed_until",
-                            postgresql_where=text("claimed_until IS NOT NULL"),
-                            sqlite_where=text("claimed_until IS NOT NULL")))
+                            **partial("claimed_until IS NOT NULL")))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(40), unique=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
