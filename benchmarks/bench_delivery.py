@@ -3,7 +3,8 @@ from commit to receipt for a message sent as soon as it is committed.
 
     .venv/bin/python benchmarks/bench_delivery.py [--messages 1500] [--database-url URL]
 
-The receiver runs in its own process on loopback and answers 200 at once; the outbox lives in a
+The receiver runs in its own process on loopback, keeps connections alive (as production receivers
+do) and answers 200 at once; the outbox lives in a
 fresh SQLite file unless --database-url names another, empty one (e.g. a fresh PostgreSQL schema:
 postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbench).
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import logging
 import multiprocessing
 import resource
 import socket
@@ -27,10 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
-from werkzeug.wrappers import Request, Response  # noqa: E402
 
 from notifiers.http import HttpSession  # noqa: E402
+from tests.emulators import webhook_receiver  # noqa: E402
 from warning.db import make_engine, session_factory, upgrade  # noqa: E402
 from warning.delivery import drain  # noqa: E402
 from warning.events import Outbox  # noqa: E402
@@ -41,15 +40,12 @@ SECRET = "whsec_" + base64.b64encode(b"benchmark-secret-of-32-bytes-ok!").decode
 
 
 def receive(port: int, log_path: str) -> None:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     log = open(log_path, "a", buffering=1)
 
-    def app(environ, start_response):
-        message_id = Request(environ).headers.get("webhook-id")
-        if message_id:  # (the start-up probe has none)
-            log.write(f"{message_id} {time.time()}\n")
-        return Response("ok")(environ, start_response)
-    make_server("127.0.0.1", port, app, threaded=True).serve_forever()
+    def note(client_port, headers, body):
+        if headers.get("webhook-id"):  # (the start-up probe has none)
+            log.write(f"{headers['webhook-id']} {time.time()}\n")
+    webhook_receiver(port, on_post=note).serve_forever()
 
 
 def enqueue(sessions, count: int) -> float:

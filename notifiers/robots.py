@@ -13,11 +13,10 @@ import json
 import time
 from urllib.parse import quote_plus
 
-import requests
 
 from notifiers.base import GONE, PERMANENT, RETRY, Message, Outcome, truncate
 from notifiers.digest import digest
-from notifiers.http import post
+from notifiers.http import HttpSession, post
 
 WECOM_MAX_BYTES = 4096  # WeCom refuses longer markdown content
 CUT_MARK = {"zh": "\n\n…（内容过长，已截断，完整任务单请登录查看）", "en": "\n\n… (cut: see the full task list online)"}
@@ -54,7 +53,7 @@ def judge(outcome: Outcome, answer: str, retry: set[int], gone: set[int]) -> Out
 
 
 class WeComRobot:
-    def __init__(self, url: str, session: requests.Session, timeout_s: float = 10.0,
+    def __init__(self, url: str, session: HttpSession, timeout_s: float = 10.0,
                  allow_private: bool = False, lang: str = "zh"):
         self.url, self.session, self.timeout_s, self.allow_private, self.lang = url, session, timeout_s, allow_private, lang
 
@@ -73,7 +72,7 @@ def dingtalk_signature(secret: str, timestamp_ms: int) -> str:
 
 
 class DingTalkRobot:
-    def __init__(self, url: str, secret: str, session: requests.Session, timeout_s: float = 10.0,
+    def __init__(self, url: str, secret: str, session: HttpSession, timeout_s: float = 10.0,
                  allow_private: bool = False, lang: str = "zh"):
         self.url, self.secret, self.session = url, secret, session
         self.timeout_s, self.allow_private, self.lang = timeout_s, allow_private, lang

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 
-import requests
 
 from notifiers.base import Message, Outcome
 from notifiers.digest import digest
-from notifiers.http import post
+from notifiers.http import HttpSession, post
 
 DEFAULT_BODY = {"to": "{to_list}", "text": "{text}", "id": "{id}"}
 SMS_MAX_CHARS = 140  # two segments of 70 Chinese characters; longer texts cost more and split badly
@@ -36,7 +35,7 @@ def fill(template, values: dict[str, str], to: list[str]):
 
 
 class SmsGateway:
-    def __init__(self, url: str, to: list[str], session: requests.Session, body: dict | None = None,
+    def __init__(self, url: str, to: list[str], session: HttpSession, body: dict | None = None,
                  headers: dict[str, str] | None = None, secret: str = "", timeout_s: float = 10.0,
                  allow_private: bool = False, lang: str = "zh"):
         self.url, self.to, self.session = url, to, session

@@ -15,10 +15,9 @@ import json
 import time
 from datetime import timezone
 
-import requests
 
 from notifiers.base import Message, Outcome
-from notifiers.http import post
+from notifiers.http import HttpSession, post
 
 SECRET_PREFIX = "whsec_"
 
@@ -52,7 +51,7 @@ def sign(secrets: list[str], message_id: str, timestamp: int, body: bytes) -> st
 class WebhookNotifier:
     """POSTs a signed body: the JSON envelope by default, or another rendering (CAP XML) signed alike."""
 
-    def __init__(self, url: str, secrets: list[str], session: requests.Session,
+    def __init__(self, url: str, secrets: list[str], session: HttpSession,
                  timeout_s: float = 10.0, allow_private: bool = False,
                  render=body_of, content_type: str = "application/json; charset=utf-8"):
         self.url, self.secrets, self.session = url, secrets, session

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 from werkzeug.wrappers import Request, Response
@@ -83,3 +85,34 @@ def synthetic_townships(counties: list[dict], total: int, seed: int = 3) -> list
                                        "latitude": f"{float(county['latitude']) + dlat:.4f}",
                                        "longitude": f"{float(county['longitude']) + dlon:.4f}"})
     return townships
+
+
+def webhook_receiver(port: int = 0, answer: bytes | list[bytes] = b"ok", on_post=None) -> ThreadingHTTPServer:
+    """A receiver that keeps connections alive (HTTP/1.1) as production receivers do; werkzeug's test
+    server closes each one. It answers 200 with `answer` after calling on_post(client_port, headers, body);
+    an answer in parts is written a part at a time, a tenth of a second apart (a slow receiver)."""
+    parts = answer if isinstance(answer, list) else [answer]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # (headers and body go out as two writes: no 40 ms delayed-ACK wait)
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            if on_post:
+                on_post(self.client_address[1], self.headers, body)
+            self.send_response(200)
+            self.send_header("content-length", str(sum(map(len, parts))))
+            self.end_headers()
+            for number, part in enumerate(parts):
+                time.sleep(0.1 if number else 0)
+                self.wfile.write(part)
+                self.wfile.flush()
+
+        do_GET = do_POST  # (a start-up probe)
+
+        def log_message(self, *args):
+            pass
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    return server

@@ -16,12 +16,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import requests
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import defer, sessionmaker
 
 from notifiers.base import DELIVERED, GONE, RETRY, Message, Notifier, Outcome, next_delay_s, truncate
 from notifiers.cap import cap_body
+from notifiers.http import HttpSession
 from notifiers.mail import EmailNotifier, SmtpServer, recipients_of
 from notifiers.robots import DingTalkRobot, WeComRobot
 from notifiers.sms import SmsGateway
@@ -84,7 +84,7 @@ def renew(sessions: sessionmaker, ids: list[int], lease_end: datetime, settings:
     return renewed
 
 
-def notifier_for(subscription: Subscription, http: requests.Session, settings: DeliverySettings,
+def notifier_for(subscription: Subscription, http: HttpSession, settings: DeliverySettings,
                  references: list[tuple[str, datetime]] | None = None) -> Notifier:
     """The channel that sends to this subscriber, configured from its row and the delivery settings."""
     common = {"timeout_s": settings.timeout_s, "lang": subscription.lang}
@@ -108,10 +108,10 @@ def notifier_for(subscription: Subscription, http: requests.Session, settings: D
                            allow_private=settings.allow_private_targets, **kwargs)
 
 
-def earlier_messages(session, row: OutboxMessage) -> list[tuple[str, datetime]]:
+def earlier_messages(session, row) -> list[tuple[str, datetime]]:
     """The CAP messages this subscriber got before for the same alert: what an Update or Cancel references."""
     earlier = session.execute(select(OutboxMessage.message_id, OutboxMessage.event_time).where(
-        OutboxMessage.subscription_id == row.subscription_id, OutboxMessage.alert_id == row.alert_id,
+        OutboxMessage.subscription_id == row.Subscription.id, OutboxMessage.alert_id == row.alert_id,
         OutboxMessage.id < row.id, OutboxMessage.event_type.like("alert.%")).order_by(OutboxMessage.id))
     return [(message_id, sent) for message_id, sent in earlier]
 
@@ -135,16 +135,18 @@ class Sent:
 def load(sessions: sessionmaker, outbox_ids: list[int]) -> list[Claimed]:
     """The claimed messages and their subscribers in one query, in the order they were claimed."""
     with sessions() as session:
-        rows = session.execute(select(OutboxMessage, Subscription).join(
-            Subscription, Subscription.id == OutboxMessage.subscription_id).where(OutboxMessage.id.in_(outbox_ids))).all()
+        rows = session.execute(select(  # (columns, not outbox entities: a batch is thousands of them)
+            OutboxMessage.id, OutboxMessage.message_id, OutboxMessage.event_type, OutboxMessage.event_time,
+            OutboxMessage.data, OutboxMessage.alert_id, Subscription)
+            .join(Subscription, Subscription.id == OutboxMessage.subscription_id).where(OutboxMessage.id.in_(outbox_ids)))
         by_id = {row.id: Claimed(row.id, Message(id=row.message_id, type=row.event_type, timestamp=row.event_time,
-                                                data=row.data), subscription,
-                                 earlier_messages(session, row) if subscription.format == "cap" else None)
-                 for row, subscription in rows}
+                                                data=row.data), row.Subscription,
+                                 earlier_messages(session, row) if row.Subscription.format == "cap" else None)
+                 for row in rows}
     return [by_id[outbox_id] for outbox_id in outbox_ids]
 
 
-def send(claimed: Claimed, http: requests.Session, settings: DeliverySettings, gone: dict[int, str]) -> Sent:
+def send(claimed: Claimed, http: HttpSession, settings: DeliverySettings, gone: dict[int, str]) -> Sent:
     """Send one claimed message; a subscriber found gone earlier in the batch is not sent to again."""
     subscription = claimed.subscription
     if not subscription.enabled or subscription.id in gone:
@@ -163,19 +165,34 @@ def send(claimed: Claimed, http: requests.Session, settings: DeliverySettings, g
 
 
 def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings) -> Counter:
-    """Record a run of sends in one transaction; counts delivered, failed and parked."""
+    """Record a run of sends in one transaction, in the order they were sent; counts delivered, failed
+    and parked."""
     counts: Counter = Counter()
     with sessions.begin() as session:
-        rows = {row.id: row for row in session.scalars(  # (the bodies were read by load: not again)
-            select(OutboxMessage).options(defer(OutboxMessage.data))
-            .where(OutboxMessage.id.in_([s.claimed.outbox_id for s in sent])))}
+        failures = [s.claimed.outbox_id for s in sent if s.outcome.status != DELIVERED]
+        failed = {row.id: row for row in session.scalars(  # (the bodies were read by load: not again)
+            select(OutboxMessage).options(defer(OutboxMessage.data)).where(OutboxMessage.id.in_(failures)))
+        } if failures else {}
         subscribers = LockedSubscribers(session)
         for s in sent:
-            counts[record_one(session, rows[s.claimed.outbox_id], s, subscribers, settings)] += 1
-        # One executemany: the attempts' ids are not needed, and psycopg parses a short statement once
-        # (the ORM's multi-row INSERT … RETURNING is parsed afresh for every batch).
+            if s.outcome.status == DELIVERED:
+                clear_failing(s, subscribers)
+                counts["delivered"] += 1
+            else:
+                counts[record_failure(session, failed[s.claimed.outbox_id], s, subscribers, settings)] += 1
+        # Deliveries, nearly every send, as one executemany with no rows loaded; the attempts likewise
+        # (the ORM would send multi-row statements that psycopg parses afresh each time).
+        delivered = [{"outbox_id": s.claimed.outbox_id, "at": s.at} for s in sent if s.outcome.status == DELIVERED]
+        if delivered:
+            session.execute(MARK_DELIVERED, delivered)
         session.execute(insert(DeliveryAttempt), [attempt_row(s) for s in sent])
     return counts
+
+
+OUTBOX = OutboxMessage.__table__  # (Core: an ORM update() given a list of rows would want them by primary key)
+MARK_DELIVERED = (update(OUTBOX).where(OUTBOX.c.id == bindparam("outbox_id"))
+                  .values(status="delivered", delivered_at=bindparam("at"), attempts=OUTBOX.c.attempts + 1,
+                          claimed_until=None, last_error=None))
 
 
 def attempt_row(sent: Sent) -> dict:
@@ -201,17 +218,19 @@ class LockedSubscribers:
         return subscription_id in self.locked
 
 
-def record_one(session, row: OutboxMessage, sent: Sent, subscribers: LockedSubscribers,
-               settings: DeliverySettings) -> str:
+def clear_failing(sent: Sent, subscribers: LockedSubscribers) -> None:
+    """A delivery ends a subscriber's failing spell. Failing as read before the send, or marked so earlier
+    in this run: a healthy subscriber costs no query."""
+    subscription_id = sent.claimed.subscription.id
+    if sent.claimed.subscription.failing_since is not None or subscription_id in subscribers:
+        subscribers[subscription_id].failing_since = None
+
+
+def record_failure(session, row: OutboxMessage, sent: Sent, subscribers: LockedSubscribers,
+                   settings: DeliverySettings) -> str:
     now, outcome = sent.at, sent.outcome
     row.attempts += 1
     row.claimed_until = None
-    if outcome.status == DELIVERED:
-        row.status, row.delivered_at, row.last_error = "delivered", now, None
-        # Failing as read before the send, or marked so earlier in this run: a healthy subscriber costs no query.
-        if sent.claimed.subscription.failing_since is not None or row.subscription_id in subscribers:
-            subscribers[row.subscription_id].failing_since = None
-        return "delivered"
     row.last_error = outcome.error
     subscription = subscribers[row.subscription_id]
     subscription.failing_since = subscription.failing_since or now
@@ -237,7 +256,7 @@ def disable(session, subscription: Subscription, reason: str, now: datetime) -> 
         "schema_version": SCHEMA_VERSION, "subscription": subscription.name, "url": redact(subscription.url), "reason": reason})
 
 
-def drain(sessions: sessionmaker, http: requests.Session, settings: DeliverySettings,
+def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
           now: datetime | None = None) -> Counter:
     """Send everything due now (not what is scheduled later); counts delivered, failed, parked.
 

@@ -6,7 +6,6 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 
-import requests
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -25,7 +24,7 @@ class Runtime:
     config: AppConfig
     engine: Engine
     sessions: sessionmaker
-    http: requests.Session
+    http: HttpSession
 
     @property
     def settings(self) -> Settings:

@@ -1,13 +1,18 @@
-"""The HTTP session every channel sends through reads proxy settings once a minute, per host."""
+"""The HTTP session every channel sends through: proxy settings read once a minute per host,
+connections kept alive, TLS verified against the configured CA bundle."""
 
 from __future__ import annotations
 
+import ssl
+import threading
 from urllib.parse import urlsplit
 
 import pytest
+import trustme
 
 from notifiers.base import DELIVERED, RETRY
-from notifiers.http import HttpSession, post
+from notifiers.http import READ_LIMIT, HttpSession, post
+from tests.emulators import webhook_receiver
 
 UNRESOLVABLE = "http://coldwarn-receiver.invalid/hook"  # reachable only through the proxy
 
@@ -49,3 +54,63 @@ def test_a_proxy_removed_from_the_environment_stops_being_used_within_a_minute(p
     monkeypatch.setattr("notifiers.http.ENVIRONMENT_TTL_S", 0.0)  # as if the minute had passed
     assert send(session, UNRESOLVABLE) == RETRY  # direct now: the host does not resolve
     assert len(proxy_env.log) == 2
+
+
+@pytest.fixture
+def serve():
+    """Start a keep-alive receiver (optionally over TLS); the requests it got: (client port, body)."""
+    servers = []
+
+    def start(answer: bytes | list[bytes] = b"ok", tls: ssl.SSLContext | None = None):
+        got = []
+        server = webhook_receiver(answer=answer, on_post=lambda port, headers, body: got.append((port, body)))
+        if tls:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+            server.handle_error = lambda request, address: None  # (the refused handshake)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        scheme = "https" if tls else "http"
+        return f"{scheme}://127.0.0.1:{server.server_address[1]}/hook", got
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_sends_to_one_receiver_reuse_one_connection(serve):
+    url, got = serve()
+    session = HttpSession()
+    assert [send(session, url) for _ in range(3)] == [DELIVERED] * 3
+    assert len({port for port, _ in got}) == 1 and len(got) == 3
+
+
+def test_a_long_answer_is_read_only_in_part_and_its_connection_not_reused(serve):
+    # As much as is read first; the rest comes later, when the next request may already be on its way.
+    url, got = serve(answer=[b"x" * READ_LIMIT, b"y" * 100_000])
+    session = HttpSession()
+    outcome, snippet = post(session, url, b'{"n": 1}', {"content-type": "application/json"}, 5, allow_private=True)
+    assert outcome.status == DELIVERED and len(snippet) == READ_LIMIT
+    # The unread rest must not be taken for the answer to the next request: a fresh connection carries it.
+    assert send(session, url) == DELIVERED
+    assert [body for _, body in got] == [b'{"n": 1}', b"{}"] and got[0][0] != got[1][0]
+
+
+@pytest.fixture
+def tls():
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    return authority, context
+
+
+def test_tls_receivers_are_verified_against_the_configured_ca_bundle(serve, tls, monkeypatch, tmp_path):
+    authority, context = tls
+    url, got = serve(tls=context)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    refused, _ = post(HttpSession(), url, b"{}", {}, 5, allow_private=True)
+    assert refused.status == RETRY and "CERTIFICATE_VERIFY_FAILED" in refused.error and got == []
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    assert send(HttpSession(), url) == DELIVERED and len(got) == 1
