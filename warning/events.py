@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from notifiers.schemas import SCHEMA_VERSION
@@ -68,24 +68,35 @@ def covers(subscription: Subscription, region_code: str) -> bool:
 
 
 class Outbox:
-    """Fans events out to matching subscriptions, as rows in the caller's transaction."""
+    """Fans events out to matching subscriptions, as outbox rows written when the caller's transaction
+    commits, in the order they were added, or dropped if it rolls back. One executemany for them all:
+    a national cycle enqueues tens of thousands, and ORM objects were a sixth of its persist stage."""
 
     def __init__(self, session: Session, cycle_id: str | None, now: datetime, first_delay_s: float):
         self.session, self.cycle_id, self.now = session, cycle_id, now
         self.first_attempt_at = now + timedelta(seconds=first_delay_s)
         self.subscriptions = list(session.scalars(select(Subscription).where(Subscription.enabled)))
         self.enqueued = 0
+        self.rows: list[dict] = []
+        event.listen(session, "before_commit", self.write, once=True)
+        event.listen(session, "after_rollback", self.drop, once=True)  # (a session may begin again)
 
     def add(self, event_type: str, region_code: str, data: dict) -> None:
         for subscription in self.subscriptions:
             if subscription.format == "cap" and not event_type.startswith("alert."):
                 continue  # CAP carries alerts; task lists and subsidies go to JSON subscribers
             if event_type in subscription.events and covers(subscription, region_code):
-                self.session.add(OutboxMessage(
-                    message_id=f"msg_{uuid.uuid4().hex}", subscription_id=subscription.id,
-                    cycle_id=self.cycle_id, alert_id=data.get("alert_id"), event_type=event_type,
-                    event_time=self.now, data=data,
-                    status="pending", attempts=0, next_attempt_at=self.first_attempt_at,
-                    created_at=self.now))
+                self.rows.append({
+                    "message_id": f"msg_{uuid.uuid4().hex}", "subscription_id": subscription.id,
+                    "cycle_id": self.cycle_id, "alert_id": data.get("alert_id"), "event_type": event_type,
+                    "event_time": self.now, "data": data, "status": "pending", "attempts": 0,
+                    "next_attempt_at": self.first_attempt_at, "created_at": self.now})
                 self.enqueued += 1
 
+    def write(self, session: Session) -> None:
+        if self.rows:
+            session.execute(insert(OutboxMessage.__table__), self.rows)  # (Core: no ORM objects, no RETURNING)
+            self.rows = []
+
+    def drop(self, _session: Session) -> None:
+        self.rows = []
