@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Protocol
 
 import pandas as pd
@@ -30,6 +31,7 @@ from triggers.weather import daily_weather
 from warning import delivery
 from warning.caseload import caseload_records, shelters_by_region
 from warning.config import AppConfig
+from warning.db import insert_rows
 from warning.events import Outbox, alert_data, subsidy_data, tasklist_data
 from warning.feeds import Pulled
 from warning.feeds.formats import shape_of
@@ -262,7 +264,7 @@ class CycleWriter:
             select(Alert.region_code, Alert.hazard, func.max(Alert.episode)).group_by(Alert.region_code, Alert.hazard))}
         self.open_types: dict[str, Counter] | None = None  # region -> active alert tasks per type
         self.alert_tasks: dict[int, dict] | None = None  # open alert -> type -> (due_at, instance) of its newest
-        self.unsent_lists: list[tuple[list[Task], Alert | None, Subsidy | None]] = []
+        self.unsent_lists: list[tuple[list[dict], Alert | None, Subsidy | None]] = []  # tasks as rows
 
     def apply_decisions(self, decisions: list[Decision], open_alerts: dict) -> dict:
         counts = {"issued": 0, "updated": 0, "resolved": 0}
@@ -387,15 +389,14 @@ class CycleWriter:
 
     def _add_tasks(self, planned: list[PlannedTask], region_code: str, alert: Alert | None = None,
                    subsidy: Subsidy | None = None) -> None:
-        """Tasks are added now; their lists are sent once all are inserted (_send_task_lists)."""
+        """Tasks are inserted, and their lists sent, once all are planned (_send_task_lists)."""
         if not planned:
             return
-        tasks = [Task(region_code=region_code, alert_id=alert.id if alert else None,
-                      subsidy_id=subsidy.id if subsidy else None, type=p.type, rule=p.rule,
-                      status="open", due_at=p.due_at, quantities=p.quantities, role=p.role,
-                      title=p.title, instructions=p.instructions, instance=p.instance, created_at=self.as_of,
-                      updated_at=self.as_of) for p in planned]
-        self.session.add_all(tasks)
+        tasks = [{"region_code": region_code, "alert_id": alert.id if alert else None,
+                  "subsidy_id": subsidy.id if subsidy else None, "type": p.type, "rule": p.rule,
+                  "status": "open", "due_at": p.due_at, "quantities": p.quantities, "role": p.role,
+                  "title": p.title, "instructions": p.instructions, "instance": p.instance,
+                  "created_at": self.as_of, "updated_at": self.as_of} for p in planned]
         if alert is not None:
             self._open_types(region_code).update(p.type for p in planned)
             for p in planned:
@@ -404,11 +405,17 @@ class CycleWriter:
         self.unsent_lists.append((tasks, alert, subsidy))
 
     def _send_task_lists(self) -> None:
-        """One insert for every task added, then each list to its subscribers (the lists carry task ids)."""
-        self.session.flush()
+        """One insert for every task planned, as rows, not ORM objects (a national cycle plans tens of
+        thousands); then each list to its subscribers (the lists carry the task ids)."""
+        rows = [task for tasks, _, _ in self.unsent_lists for task in tasks]
+        if not rows:
+            return
+        for task, task_id in zip(rows, insert_rows(self.session, Task.__table__, rows)):
+            task["id"] = task_id
         for tasks, alert, subsidy in self.unsent_lists:
-            region_code = tasks[0].region_code
-            self.outbox.add("tasklist.issued", region_code, tasklist_data(self.regions[region_code], tasks, alert, subsidy))
+            region_code = tasks[0]["region_code"]
+            self.outbox.add("tasklist.issued", region_code, tasklist_data(
+                self.regions[region_code], [SimpleNamespace(**task) for task in tasks], alert, subsidy))
         self.unsent_lists.clear()
 
     def apply_price_decisions(self, prices: pd.DataFrame, thresholds: pd.DataFrame) -> dict:
