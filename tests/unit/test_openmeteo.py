@@ -42,6 +42,14 @@ def test_fahrenheit_and_local_times_are_converted():
     assert frame["valid_time"].dt.strftime("%Y-%m-%dT%H:%MZ").tolist() == ["2026-01-18T16:00Z", "2026-01-18T17:00Z"]
 
 
+def test_locations_sharing_local_times_keep_their_own_offsets():
+    # (time axes are parsed once and shared: the offset must be part of what is shared)
+    frame = parse(location(utc_offset_seconds=28800), location(), location(utc_offset_seconds=21600),
+                  codes=["220102", "650102", "540102"])
+    first = frame.groupby("region_code")["valid_time"].min().dt.strftime("%H:%MZ").to_dict()
+    assert first == {"220102": "16:00Z", "650102": "00:00Z", "540102": "18:00Z"}
+
+
 def test_locations_are_matched_in_request_order():
     frame = parse(location(), location(hourly__temperature_2m=[1.0, 2.0]), codes=["220102", "220202"])
     assert frame.groupby("region_code")["temp"].max().to_dict() == {"220102": -5.0, "220202": 2.0}

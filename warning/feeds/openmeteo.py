@@ -7,6 +7,7 @@ Every unit the payload declares is converted: wind in km/h unless asked otherwis
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -40,12 +41,16 @@ def parse_forecast(payload: bytes, region_codes: list[str], source: str) -> pd.D
     if not isinstance(locations, list) or len(locations) != len(region_codes):
         count = len(locations) if isinstance(locations, list) else type(data).__name__
         raise FeedRejected(f"{source}: expected {len(region_codes)} locations in request order, got {count}")
-    frames = [parse_location(loc, code, f"{source}[{i}] ({code})")
-              for i, (loc, code) in enumerate(zip(locations, region_codes))]
-    return pd.concat(frames, ignore_index=True)
+    columns = [location_columns(loc, code, f"{source}[{i}] ({code})")
+               for i, (loc, code) in enumerate(zip(locations, region_codes))]
+    # One frame from the joined columns: a frame per location and a concat cost a fifth of a national pull.
+    frame = pd.DataFrame({name: np.concatenate([c[name] for c in columns]) for name in columns[0]})
+    frame["valid_time"] = frame["valid_time"].dt.tz_localize("UTC")
+    return frame
 
 
-def parse_location(location: object, region_code: str, where: str) -> pd.DataFrame:
+def location_columns(location: object, region_code: str, where: str) -> dict[str, np.ndarray]:
+    """One location's hourly rows as columns; valid_time as UTC datetime64[us] without a zone."""
     if not isinstance(location, dict) or not isinstance(location.get("hourly"), dict):
         raise FeedRejected(f"{where}: hourly: missing")
     if location.get("error"):
@@ -61,25 +66,34 @@ def parse_location(location: object, region_code: str, where: str) -> pd.DataFra
             columns[name] = np.full(len(times), np.nan)
             continue
         columns[name] = converted(hourly[variable], units.get(variable), variable, len(times), where)
-    return pd.DataFrame(columns)
+    return columns
 
 
-def valid_times(raw, fmt: str, offset_s, where: str) -> pd.DatetimeIndex:
+def valid_times(raw, fmt: str, offset_s, where: str) -> np.ndarray:
     if not isinstance(raw, list) or not raw:
         raise FeedRejected(f"{where}: hourly.time: missing or empty")
     if not isinstance(offset_s, (int, float)) or abs(offset_s) > 14 * 3600:
         raise FeedRejected(f"{where}: utc_offset_seconds: implausible value {offset_s!r}")
     try:
-        if fmt == "unixtime":
-            times = pd.to_datetime(raw, unit="s", utc=True)
-        else:
-            times = pd.to_datetime(raw, format="ISO8601") - pd.Timedelta(seconds=offset_s)
-            times = times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")
+        times = utc_times(tuple(raw), fmt, offset_s)
     except (ValueError, TypeError) as error:
         raise FeedRejected(f"{where}: hourly.time: unreadable times ({error})") from None
-    if not times.is_monotonic_increasing or not times.is_unique:
+    if len(times) > 1 and not (np.diff(times) > np.timedelta64(0)).all():
         raise FeedRejected(f"{where}: hourly.time: times must strictly increase")
-    return times.as_unit("us")
+    return times
+
+
+@functools.lru_cache(maxsize=256)
+def utc_times(raw: tuple, fmt: str, offset_s: float) -> np.ndarray:
+    """Parsed once per distinct time axis: the locations of one request nearly always share theirs."""
+    if fmt == "unixtime":
+        times = pd.to_datetime(list(raw), unit="s", utc=True)
+    else:
+        times = pd.to_datetime(list(raw), format="ISO8601") - pd.Timedelta(seconds=offset_s)
+        times = times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")
+    parsed = times.as_unit("us").tz_convert(None).to_numpy()
+    parsed.flags.writeable = False  # (shared by every location that has this axis)
+    return parsed
 
 
 def converted(raw, unit: str | None, variable: str, length: int, where: str) -> np.ndarray:
