@@ -73,13 +73,14 @@ class Outbox:
     a national cycle enqueues tens of thousands, and ORM objects were a sixth of its persist stage."""
 
     def __init__(self, session: Session, cycle_id: str | None, now: datetime, first_delay_s: float):
-        self.session, self.cycle_id, self.now = session, cycle_id, now
+        self.cycle_id, self.now = cycle_id, now
         self.first_attempt_at = now + timedelta(seconds=first_delay_s)
         self.subscriptions = list(session.scalars(select(Subscription).where(Subscription.enabled)))
         self.enqueued = 0
         self.rows: list[dict] = []
-        event.listen(session, "before_commit", self.write, once=True)
-        event.listen(session, "after_rollback", self.drop, once=True)  # (a session may begin again)
+        # At every commit and rollback of the session, not just the next: a session may begin again.
+        event.listen(session, "before_commit", self.write)
+        event.listen(session, "after_rollback", self.drop)
 
     def add(self, event_type: str, region_code: str, data: dict) -> None:
         for subscription in self.subscriptions:

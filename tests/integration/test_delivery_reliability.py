@@ -148,21 +148,24 @@ def test_a_subscriber_receives_events_in_the_order_they_were_queued(make_runtime
     assert received == queued[:3] + queued[3:] + queued[:2]
 
 
-def test_events_of_a_transaction_that_rolls_back_are_never_sent(make_runtime, config_dir, httpserver):
+def test_events_are_sent_when_their_transaction_commits_and_never_if_it_rolls_back(make_runtime, config_dir, httpserver):
     httpserver.expect_request("/hook").respond_with_data("ok")
     write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued"])
     rt = make_runtime()
     run_cycle(rt, open_source(rt, "demo"), deliver=False)
     drain(rt.sessions, rt.http, rt.settings.delivery)
     httpserver.clear_log()
-    with rt.sessions() as session:  # one session, as a web request's: a failed transaction, then a good one
+    with rt.sessions() as session:  # one session: a failed transaction, then two good ones
         with pytest.raises(RuntimeError), session.begin():
             Outbox(session, None, utcnow(), 0).add("alert.issued", "220102", {"n": 1})
             raise RuntimeError("the work the event was about failed")
         with session.begin():
-            Outbox(session, None, utcnow(), 0).add("alert.issued", "220102", {"n": 2})
-    assert drain(rt.sessions, rt.http, rt.settings.delivery)["delivered"] == 1
-    assert [json.loads(request.data)["data"] for request, _ in httpserver.log] == [{"n": 2}]
+            outbox = Outbox(session, None, utcnow(), 0)
+            outbox.add("alert.issued", "220102", {"n": 2})
+        with session.begin():
+            outbox.add("alert.issued", "220102", {"n": 3})  # (the same outbox, a later transaction)
+    assert drain(rt.sessions, rt.http, rt.settings.delivery)["delivered"] == 2
+    assert [json.loads(request.data)["data"] for request, _ in httpserver.log] == [{"n": 2}, {"n": 3}]
 
 
 COLDWARN = str(Path(sys.executable).parent / "coldwarn")
