@@ -45,7 +45,7 @@ def receive(port: int, log_path: str) -> None:
     def note(client_port, headers, body):
         if headers.get("webhook-id"):  # (the start-up probe has none)
             log.write(f"{headers['webhook-id']} {time.time()}\n")
-    webhook_receiver(port, on_post=note).serve_forever()
+    webhook_receiver(note, port).serve_forever()
 
 
 def enqueue(sessions, count: int) -> float:

@@ -13,7 +13,6 @@ import json
 import time
 from urllib.parse import quote_plus
 
-
 from notifiers.base import GONE, PERMANENT, RETRY, Message, Outcome, truncate
 from notifiers.digest import digest
 from notifiers.http import HttpSession, post

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-
 from notifiers.base import Message, Outcome
 from notifiers.digest import digest
 from notifiers.http import HttpSession, post

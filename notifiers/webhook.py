@@ -15,7 +15,6 @@ import json
 import time
 from datetime import timezone
 
-
 from notifiers.base import Message, Outcome
 from notifiers.http import HttpSession, post
 

@@ -87,7 +87,7 @@ def synthetic_townships(counties: list[dict], total: int, seed: int = 3) -> list
     return townships
 
 
-def webhook_receiver(port: int = 0, answer: bytes | list[bytes] = b"ok", on_post=None) -> ThreadingHTTPServer:
+def webhook_receiver(on_post, port: int = 0, answer: bytes | list[bytes] = b"ok") -> ThreadingHTTPServer:
     """A receiver that keeps connections alive (HTTP/1.1) as production receivers do; werkzeug's test
     server closes each one. It answers 200 with `answer` after calling on_post(client_port, headers, body);
     an answer in parts is written a part at a time, a tenth of a second apart (a slow receiver)."""
@@ -99,8 +99,7 @@ def webhook_receiver(port: int = 0, answer: bytes | list[bytes] = b"ok", on_post
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            if on_post:
-                on_post(self.client_address[1], self.headers, body)
+            on_post(self.client_address[1], self.headers, body)
             self.send_response(200)
             self.send_header("content-length", str(sum(map(len, parts))))
             self.end_headers()

@@ -174,17 +174,18 @@ def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings)
             select(OutboxMessage).options(defer(OutboxMessage.data)).where(OutboxMessage.id.in_(failures)))
         } if failures else {}
         subscribers = LockedSubscribers(session)
+        delivered = []
         for s in sent:
             if s.outcome.status == DELIVERED:
                 clear_failing(s, subscribers)
-                counts["delivered"] += 1
+                delivered.append({"outbox_id": s.claimed.outbox_id, "at": s.at})
             else:
                 counts[record_failure(session, failed[s.claimed.outbox_id], s, subscribers, settings)] += 1
         # Deliveries, nearly every send, as one executemany with no rows loaded; the attempts likewise
         # (the ORM would send multi-row statements that psycopg parses afresh each time).
-        delivered = [{"outbox_id": s.claimed.outbox_id, "at": s.at} for s in sent if s.outcome.status == DELIVERED]
         if delivered:
             session.execute(MARK_DELIVERED, delivered)
+            counts["delivered"] += len(delivered)
         session.execute(insert(DeliveryAttempt), [attempt_row(s) for s in sent])
     return counts
 

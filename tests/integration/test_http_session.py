@@ -63,7 +63,7 @@ def serve():
 
     def start(answer: bytes | list[bytes] = b"ok", tls: ssl.SSLContext | None = None):
         got = []
-        server = webhook_receiver(answer=answer, on_post=lambda port, headers, body: got.append((port, body)))
+        server = webhook_receiver(lambda port, headers, body: got.append((port, body)), answer=answer)
         if tls:
             server.socket = tls.wrap_socket(server.socket, server_side=True)
             server.handle_error = lambda request, address: None  # (the refused handshake)
