@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 from datetime import timezone
 
 from notifiers.base import Message, Outcome
+from notifiers import jsontext
 from notifiers.http import HttpSession, post
 
 SECRET_PREFIX = "whsec_"
@@ -37,7 +37,7 @@ def body_of(message: Message) -> bytes:
     envelope = {"type": message.type,
                 "timestamp": message.timestamp.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
                 "data": message.data}
-    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    return jsontext.dumps(envelope, sort_keys=True)
 
 
 def sign(secrets: list[str], message_id: str, timestamp: int, body: bytes) -> str:

@@ -219,13 +219,14 @@ def finish(rt: Runtime, cycle_id: str, status: str, summary: dict, error: str | 
 
 
 def record_feed_runs(session: Session, cycle_id: str, pulled: list[Pulled]) -> None:
+    # payloads kept at zlib's usual level: a tenth larger than at the most (9), in half the time
     for p in pulled:
         status = "ok" if not p.error else "rejected" if p.payload is not None else "failed"
         session.add(FeedRun(
             cycle_id=cycle_id, feed=p.feed, format=p.format, key=p.key[:80], source=p.source[:500],
             fetched_at=utcnow(), status=status, attempts=p.attempts, elapsed_ms=p.elapsed_ms,
             fallback_from=p.fallback_from, rows=len(p.frame) if p.ok and not p.error else 0, error=p.error,
-            request=p.request, payload_gzip=gzip.compress(p.payload) if p.payload is not None else None,
+            request=p.request, payload_gzip=gzip.compress(p.payload, 6) if p.payload is not None else None,
             payload_sha256=hashlib.sha256(p.payload).hexdigest() if p.payload is not None else None))
 
 

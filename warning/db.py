@@ -12,8 +12,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, object_mapper, sessionmaker
 from sqlalchemy.orm.base import instance_state
 
+from notifiers import jsontext
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 IDS_AHEAD_FROM = 10  # rows of one table in a flush; fewer get their ids back from INSERT … RETURNING
+
+
+JSON_CODEC = {"json_serializer": jsontext.dumps_text, "json_deserializer": jsontext.loads}  # JSON columns
 
 
 def make_engine(url: str) -> Engine:
@@ -21,14 +26,15 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, **JSON_CODEC)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     from warning.logs import instance_id
     # the instance's name shows in pg_stat_activity (and beside the advisory lock it holds)
-    return create_engine(url, pool_pre_ping=True, connect_args={"application_name": f"coldwarn {instance_id()}"[:63]})
+    return create_engine(url, pool_pre_ping=True, connect_args={"application_name": f"coldwarn {instance_id()}"[:63]},
+                         **JSON_CODEC)
 
 
 def _sqlite_pragmas(connection, _record) -> None:
