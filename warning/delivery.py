@@ -13,7 +13,7 @@ import queue
 import time
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
@@ -146,11 +146,20 @@ def load(sessions: sessionmaker, outbox_ids: list[int]) -> list[Claimed]:
     return [by_id[outbox_id] for outbox_id in outbox_ids]
 
 
-def send(claimed: Claimed, http: HttpSession, settings: DeliverySettings, gone: dict[int, str]) -> Sent:
-    """Send one claimed message; a subscriber found gone earlier in the batch is not sent to again."""
+@dataclass
+class Marked:
+    """What this drain has marked on its subscribers since it read them: those stopped (gone or
+    disabled) are not sent to again; those marked failing are cleared by their next delivery, though
+    it is recorded in a later transaction than the failure."""
+    stopped: dict[int, str] = field(default_factory=dict)
+    failing: set[int] = field(default_factory=set)
+
+
+def send(claimed: Claimed, http: HttpSession, settings: DeliverySettings, marked: Marked) -> Sent:
+    """Send one claimed message; a subscriber stopped earlier in the drain is not sent to again."""
     subscription = claimed.subscription
-    if not subscription.enabled or subscription.id in gone:
-        reason = gone.get(subscription.id) or subscription.disabled_reason
+    if not subscription.enabled or subscription.id in marked.stopped:
+        reason = marked.stopped.get(subscription.id) or subscription.disabled_reason
         outcome = Outcome("permanent", error=f"subscription disabled: {reason}")
     else:
         try:
@@ -160,11 +169,11 @@ def send(claimed: Claimed, http: HttpSession, settings: DeliverySettings, gone: 
             outcome = Outcome(RETRY, error=truncate(scrub(f"internal error: {type(error).__name__}: {error}",
                                                           subscription.url)))
         if outcome.status == GONE:
-            gone[subscription.id] = f"endpoint gone: {outcome.error}"
+            marked.stopped[subscription.id] = f"endpoint gone: {outcome.error}"
     return Sent(claimed, outcome, utcnow())
 
 
-def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings) -> Counter:
+def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings, marked: Marked) -> Counter:
     """Record a run of sends in one transaction, in the order they were sent; counts delivered, failed
     and parked."""
     counts: Counter = Counter()
@@ -177,10 +186,10 @@ def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings)
         delivered = []
         for s in sent:
             if s.outcome.status == DELIVERED:
-                clear_failing(s, subscribers)
+                clear_failing(s, subscribers, marked)
                 delivered.append({"outbox_id": s.claimed.outbox_id, "at": s.at})
             else:
-                counts[record_failure(session, failed[s.claimed.outbox_id], s, subscribers, settings)] += 1
+                counts[record_failure(session, failed[s.claimed.outbox_id], s, subscribers, settings, marked)] += 1
         # Deliveries, nearly every send, as one executemany with no rows loaded; the attempts likewise
         # (the ORM would send multi-row statements that psycopg parses afresh each time).
         if delivered:
@@ -215,30 +224,29 @@ class LockedSubscribers:
                 Subscription, subscription_id, with_for_update={"key_share": True}, populate_existing=True)
         return self.locked[subscription_id]
 
-    def __contains__(self, subscription_id: int) -> bool:
-        return subscription_id in self.locked
 
-
-def clear_failing(sent: Sent, subscribers: LockedSubscribers) -> None:
-    """A delivery ends a subscriber's failing spell. Failing as read before the send, or marked so earlier
-    in this run: a healthy subscriber costs no query."""
+def clear_failing(sent: Sent, subscribers: LockedSubscribers, marked: Marked) -> None:
+    """A delivery ends a subscriber's failing spell. Failing as read before the send, or marked so since
+    by this drain: a healthy subscriber costs no query."""
     subscription_id = sent.claimed.subscription.id
-    if sent.claimed.subscription.failing_since is not None or subscription_id in subscribers:
+    if sent.claimed.subscription.failing_since is not None or subscription_id in marked.failing:
         subscribers[subscription_id].failing_since = None
+        marked.failing.discard(subscription_id)
 
 
 def record_failure(session, row: OutboxMessage, sent: Sent, subscribers: LockedSubscribers,
-                   settings: DeliverySettings) -> str:
+                   settings: DeliverySettings, marked: Marked) -> str:
     now, outcome = sent.at, sent.outcome
     row.attempts += 1
     row.claimed_until = None
     row.last_error = outcome.error
     subscription = subscribers[row.subscription_id]
     subscription.failing_since = subscription.failing_since or now
+    marked.failing.add(subscription.id)
     if outcome.status == GONE:
-        disable(session, subscription, f"endpoint gone at {now.isoformat()}: {outcome.error}", now)
+        disable(session, subscription, f"endpoint gone at {now.isoformat()}: {outcome.error}", now, marked)
     elif now - subscription.failing_since >= timedelta(hours=settings.disable_after_h):
-        disable(session, subscription, f"failing since {subscription.failing_since.isoformat()}", now)
+        disable(session, subscription, f"failing since {subscription.failing_since.isoformat()}", now, marked)
     delay = next_delay_s(row.attempts, settings.retry_schedule_s, outcome.retry_after_s) \
         if outcome.status == "retry" else None
     if delay is None:
@@ -248,8 +256,9 @@ def record_failure(session, row: OutboxMessage, sent: Sent, subscribers: LockedS
     return "failed"
 
 
-def disable(session, subscription: Subscription, reason: str, now: datetime) -> None:
+def disable(session, subscription: Subscription, reason: str, now: datetime, marked: Marked) -> None:
     """Stop sending to a subscriber (what it still had is parked as it comes up) and tell the admins once."""
+    marked.stopped.setdefault(subscription.id, reason)
     if not subscription.enabled:
         return
     subscription.enabled, subscription.disabled_reason = False, reason
@@ -266,17 +275,17 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
     """
     counts: Counter = Counter(delivered=0, failed=0, parked=0)
     due_by = now or utcnow()
-    gone: dict[int, str] = {}
+    marked = Marked()
     with ThreadPoolExecutor(settings.workers) as pool:
         while True:
             claimed, lease_end = claim(sessions, due_by, settings)
             if not claimed:
                 return counts
             results: queue.SimpleQueue = queue.SimpleQueue()
-            lanes = [pool.submit(send_in_turn, messages, results, http, settings, gone)
+            lanes = [pool.submit(send_in_turn, messages, results, http, settings, marked)
                      for messages in by_subscriber(load(sessions, claimed)).values()
                      for _ in range(min(settings.per_endpoint, len(messages)))]
-            counts.update(settle(sessions, results, lanes, claimed, lease_end, settings))
+            counts.update(settle(sessions, results, lanes, claimed, lease_end, settings, marked))
 
 
 def by_subscriber(batch: list[Claimed]) -> dict[int, deque[Claimed]]:
@@ -298,7 +307,7 @@ def send_in_turn(messages: deque[Claimed], results: queue.SimpleQueue, *args) ->
 
 
 def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Future], claimed: list[int],
-           lease_end: datetime, settings: DeliverySettings) -> Counter:
+           lease_end: datetime, settings: DeliverySettings, marked: Marked) -> Counter:
     """Record a batch's outcomes as they come, together, at least every RECORD_EVERY_S (a sent message
     stays unrecorded, and would be sent again after a crash, that long at most), in the order they
     came; and keep the batch leased while it is still sending."""
@@ -314,7 +323,7 @@ def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Futur
                 raise next((lane.exception() for lane in lanes if lane.exception()),
                            RuntimeError(f"{waiting} sends never reported"))
         if unrecorded and (not waiting or time.monotonic() - since >= RECORD_EVERY_S):
-            counts.update(record(sessions, sorted(unrecorded, key=lambda sent: sent.at), settings))
+            counts.update(record(sessions, sorted(unrecorded, key=lambda sent: sent.at), settings, marked))
             unrecorded, since = [], time.monotonic()
         if waiting and lease_end - utcnow() < timedelta(seconds=settings.lease_s / 2):
             lease_end = renew(sessions, claimed, lease_end, settings)

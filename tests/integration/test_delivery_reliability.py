@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -105,6 +105,25 @@ def test_a_subscriber_that_recovers_within_a_batch_is_no_longer_marked_failing(m
         attempts = session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.attempted_at)).all()
     assert subscription.enabled and subscription.failing_since is None
     assert [a.outcome for a in attempts][:2] == ["retry", "delivered"] and len(attempts) == len(httpserver.log)
+
+
+def test_a_subscriber_failing_in_one_recording_and_delivered_in_a_later_one_is_no_longer_marked_failing(
+        make_runtime, config_dir, httpserver):
+    def slow_ok(_request):  # past RECORD_EVERY_S: the failure is recorded while this send waits
+        time.sleep(1.5)
+        return Response("ok")
+    answers = iter([Response("overloaded", status=503)])
+    httpserver.expect_request("/hook").respond_with_handler(lambda request: next(answers, None) or slow_ok(request))
+    write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued"], regions=["220802"])
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) >= 2
+    counts = drain(rt.sessions, rt.http, rt.settings.delivery)
+    assert counts["failed"] == 1 and counts["delivered"] >= 1
+    with rt.sessions() as session:
+        subscription = session.scalars(select(Subscription)).one()
+    assert subscription.failing_since is None  # else disabled after days of deliveries
 
 
 def test_a_send_failing_inside_coldwarn_is_retried_later_and_holds_up_no_other_subscriber(
