@@ -16,8 +16,6 @@ from notifiers import jsontext
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 IDS_AHEAD_FROM = 10  # rows of one table in a flush; fewer get their ids back from INSERT … RETURNING
-
-
 JSON_CODEC = {"json_serializer": jsontext.dumps_text, "json_deserializer": jsontext.loads}  # JSON columns
 
 
