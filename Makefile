@@ -45,5 +45,5 @@ clean:
 
 # Rewrite docs/schemas/ from notifiers/schemas.py after a deliberate change to an event's contract.
 schemas: install
-	$(BIN)/python -c 'from pathlib import Path; from notifiers.schemas import EVENT_MODELS, schema_file; \
-	  [Path(f"docs/schemas/{t}.v1.json").write_text(schema_file(t), encoding="utf-8") for t in EVENT_MODELS]'
+	$(BIN)/python -c 'from pathlib import Path; from notifiers.schemas import PUBLISHED, schema_file; \
+	  [Path(f"docs/schemas/{t}.v1.json").write_text(schema_file(t), encoding="utf-8") for t in PUBLISHED]'

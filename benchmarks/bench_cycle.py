@@ -1,7 +1,8 @@
 """The full national cycle: every county-level region, 10-day hourly forecasts from a local Open-Meteo
 emulator, assess, reconcile, plan, persist, enqueue and deliver to a local receiver.
 
-    .venv/bin/python benchmarks/bench_cycle.py [--database-url URL] [--calm] [--per-province] [--senders N] [--townships N]
+    .venv/bin/python benchmarks/bench_cycle.py [--database-url URL] [--calm] [--per-province] [--batch N] [--senders N]
+        [--townships N]
 
 The emulator puts a sharp cold wave over the whole country (the worst case: every county gets
 alerts and task lists at once); --calm sends ordinary weather instead. The emulator and the webhook
@@ -10,7 +11,8 @@ subscriber gets every event (sends to one subscriber go one at a time, to keep i
 order); --per-province gives each province its own subscription on the same receiver, as a
 deployment with provincial platforms would, so sends to different provinces run side by side.
 --senders N adds N-1 processes draining the outbox beside the cycle's own drain, as extra `coldwarn
-worker`s would (each subscriber is still served by one at a time). --townships N replaces the
+worker`s would (each subscriber is still served by one at a time). --batch N makes the subscribers
+take up to N events per POST (a `batch` body), as a national platform would. --townships N replaces the
 counties with N synthetic townships (nine-digit codes, spread evenly over the counties, each near
 its county's centre). By default the database is a fresh schema in PostgreSQL at
 127.0.0.1:5432/test (dropped afterwards).
@@ -70,12 +72,12 @@ def fresh_schema() -> tuple[str, callable]:
     return f"{POSTGRES}?options=-csearch_path%3D{schema}", drop
 
 
-def subscribers(url: str, config_dir: Path, per_province: bool) -> list[dict]:
+def subscribers(url: str, config_dir: Path, per_province: bool, batch: int | None) -> list[dict]:
+    common = {"secrets": [SECRET]} | ({"batch": batch} if batch else {})
     if not per_province:
-        return [{"name": "national-platform", "url": url, "secrets": [SECRET]}]
+        return [{"name": "national-platform", "url": url} | common]
     provinces = sorted({row["province_code"] for row in read_regions(config_dir)})
-    return [{"name": f"province-{code}", "url": f"{url}/{code}", "secrets": [SECRET], "regions": [code]}
-            for code in provinces]
+    return [{"name": f"province-{code}", "url": f"{url}/{code}", "regions": [code]} | common for code in provinces]
 
 
 def send_until_stopped(settings, stop) -> None:
@@ -103,6 +105,7 @@ def main() -> None:
     parser.add_argument("--calm", action="store_true", help="ordinary weather instead of a national cold wave")
     parser.add_argument("--per-province", action="store_true", help="one subscription per province, not one national")
     parser.add_argument("--townships", type=int, help="this many synthetic townships instead of the counties")
+    parser.add_argument("--batch", type=int, help="subscribers take up to this many events per POST")
     parser.add_argument("--senders", type=int, default=1, help="processes sending, the cycle's own included")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="coldwarn-cycle-"))
@@ -118,7 +121,7 @@ def main() -> None:
     wait_for(f"http://127.0.0.1:{forecast_port}/v1/forecast?latitude=40&longitude=116")
     wait_for(f"http://127.0.0.1:{receiver_port}/hook")
     (config_dir / "subscriptions.yaml").write_text(yaml.safe_dump({"subscriptions": subscribers(
-        f"http://127.0.0.1:{receiver_port}/hook", config_dir, args.per_province)}))
+        f"http://127.0.0.1:{receiver_port}/hook", config_dir, args.per_province, args.batch)}))
     database_url, cleanup = (args.database_url, lambda: None) if args.database_url else fresh_schema()
     rt = Runtime.start(load_settings({
         "COLDWARN_CONFIG_DIR": str(config_dir), "COLDWARN_DATABASE_URL": database_url,
@@ -154,7 +157,8 @@ def main() -> None:
     for stage, ms in summary["timings_ms"].items():
         print(f"  {stage:<10} {ms / 1000:7.2f} s   peak so far {summary['high_water_mb'][stage]:>5} MB")
     print("  (plan runs inside persist and is counted in both)")
-    print(f"subscribers: {'one per province' if args.per_province else 'one national'}; sending processes: {args.senders}")
+    print(f"subscribers: {'one per province' if args.per_province else 'one national'}, "
+          f"{f'up to {args.batch} events' if args.batch else 'one event'} per POST; sending processes: {args.senders}")
     print(f"RESULT {'townships' if args.townships else 'counties'}={summary['regions_assessed']} wall_s={wall:.2f} peak_rss_mb={peak:.0f} "
           f"alerts={summary['alerts']['issued']} messages={summary['messages_enqueued']}")
 

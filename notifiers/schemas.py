@@ -149,9 +149,25 @@ EVENT_MODELS: dict[str, type[Versioned]] = {
 }
 
 
+class BatchedEvent(Contract):
+    id: str = Field(description="the event's own id, the same in every batch that carries it: drop duplicates by it")
+    type: Literal[tuple(EVENT_MODELS)]
+    timestamp: UtcTime
+    data: dict = Field(description="as the schema of its type says")
+
+
+class BatchEvent(Versioned):
+    """batch: a subscriber's events in the order they were made, several per signed POST (subscriptions
+    with `batch`)."""
+    events: list[BatchedEvent] = Field(min_length=1)
+
+
+PUBLISHED: dict[str, type[Versioned]] = EVENT_MODELS | {"batch": BatchEvent}
+
+
 def event_schema(event_type: str) -> dict:
-    """The JSON Schema of the whole webhook body {type, timestamp, data} for one event type."""
-    data = EVENT_MODELS[event_type].model_json_schema(ref_template="#/$defs/{model}")
+    """The JSON Schema of the whole webhook body {type, timestamp, data} for one event type, or a batch."""
+    data = PUBLISHED[event_type].model_json_schema(ref_template="#/$defs/{model}")
     definitions = data.pop("$defs", {})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

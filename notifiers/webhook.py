@@ -3,7 +3,8 @@
 Headers webhook-id, webhook-timestamp, webhook-signature; the signature is
 base64(HMAC-SHA256(key, f"{id}.{timestamp}.{body}")) with key = base64-decoded `whsec_` secret,
 one `v1,<sig>` per active secret (space separated) so receivers can rotate keys.
-Body: {"type", "timestamp", "data"}.
+Body: {"type", "timestamp", "data"}; for a subscriber that takes batches, one body of type "batch"
+whose data lists several such envelopes, each with its own id.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import timezone
 from notifiers.base import Message, Outcome
 from notifiers import jsontext
 from notifiers.http import HttpSession, post
+from notifiers.schemas import SCHEMA_VERSION
 
 SECRET_PREFIX = "whsec_"
 
@@ -33,11 +35,26 @@ def decode_secret(secret: str) -> bytes:
     return key
 
 
+BATCH_TYPE = "batch"
+
+
+def envelope(message: Message) -> dict:
+    return {"type": message.type,
+            "timestamp": message.timestamp.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "data": message.data}
+
+
 def body_of(message: Message) -> bytes:
-    envelope = {"type": message.type,
-                "timestamp": message.timestamp.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
-                "data": message.data}
-    return jsontext.dumps(envelope, sort_keys=True)
+    return jsontext.dumps(envelope(message), sort_keys=True)
+
+
+def batch_of(messages: list[Message]) -> Message:
+    """Several events as one message, in their order. Its id is derived from theirs, so sending the same
+    events again carries the same webhook-id; each event keeps its own id, by which receivers drop the
+    duplicates a batch made of other events (after retries) would bring."""
+    digest = hashlib.sha256(" ".join(message.id for message in messages).encode()).hexdigest()[:32]
+    return Message(id=f"batch_{digest}", type=BATCH_TYPE, timestamp=max(message.timestamp for message in messages),
+                   data={"schema_version": SCHEMA_VERSION, "events": [{"id": message.id} | envelope(message) for message in messages]})
 
 
 def sign(secrets: list[str], message_id: str, timestamp: int, body: bytes) -> str:

@@ -124,16 +124,19 @@ def write_subscription(config_dir: Path, url: str, **fields) -> None:
 
 def received_events(httpserver, path: str | None = None) -> list[dict]:
     """What a receiver got, each webhook verified with the reference Standard Webhooks library and
-    checked against the published schema of its event type (docs/schemas/)."""
+    checked against the published schema of its type (docs/schemas/); a batch is checked as a whole,
+    then each of its events, which are returned in its place (each with its id)."""
     import jsonschema
     from standardwebhooks.webhooks import Webhook
     from notifiers.schemas import event_schema
     events = []
     for request, _ in httpserver.log:
         if path is None or request.path == path:
-            event = Webhook(TEST_SECRET).verify(request.get_data(), dict(request.headers))
-            jsonschema.validate(event, event_schema(event["type"]), format_checker=jsonschema.FormatChecker())
-            events.append(event)
+            body = Webhook(TEST_SECRET).verify(request.get_data(), dict(request.headers))
+            batch = body["data"]["events"] if body["type"] == "batch" else []
+            for event in [body, *batch]:
+                jsonschema.validate(event, event_schema(event["type"]), format_checker=jsonschema.FormatChecker())
+            events.extend(batch or [body])
     return events
 
 

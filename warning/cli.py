@@ -511,14 +511,15 @@ def subscriptions():
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--to", "phones", multiple=True, help="sms: a recipient's phone number")
 @click.option("--body", help="sms: the gateway's JSON body with {to} {to_list} {text} {id} {secret}")
+@click.option("--batch", type=int, help="JSON webhooks: up to this many events per POST, as one `batch` body")
 @click.option("--by", "actor", default="cli")
 @fail_on_config
-def subscriptions_add(name, url, channel, secrets, regions, events, fmt, lang, phones, body, actor):
+def subscriptions_add(name, url, channel, secrets, regions, events, fmt, lang, phones, body, batch, actor):
     """Add a subscriber; the URL's host must resolve to a public address unless private targets are allowed."""
     from warning.subscriptions import add_subscription
     rt = start_runtime()
     fields = {"name": name, "url": url, "channel": channel, "secrets": list(secrets), "regions": list(regions),
-              "format": fmt, "lang": lang, "to": list(phones)}
+              "format": fmt, "lang": lang, "to": list(phones), "batch": batch}
     if events:
         fields["events"] = [e.strip() for e in events.split(",") if e.strip()]
     if body:
@@ -543,10 +544,14 @@ def subscriptions_list():
     def render(session):
         counts = parked_counts(session)
         return "".join(f"{s.name}\t{s.source}\t{'enabled' if s.enabled else 'disabled: ' + (s.disabled_reason or '')}\t"
-                       f"{s.channel}/{s.format}\t{redact(s.url)}\t{','.join(s.regions) or 'everywhere'}\t"
+                       f"{s.channel}/{s.format}{batched(s)}\t{redact(s.url)}\t{','.join(s.regions) or 'everywhere'}\t"
                        f"parked={counts.get(s.id, 0)}\n"
                        for s in session.scalars(select(Subscription).order_by(Subscription.name)))
     echo_from_database(render)
+
+
+def batched(subscription) -> str:
+    return f" batch={subscription.options['batch']}" if subscription.options.get("batch") else ""
 
 
 @subscriptions.command("remove")

@@ -77,6 +77,7 @@ class SubscriptionConfig(StrictModel):
     to: list[str] = Field(default=[], max_length=100)  # SMS: phone numbers
     body: dict | None = None  # SMS: the gateway's JSON body, with placeholders
     headers: dict[str, str] = {}  # SMS: extra headers, with placeholders
+    batch: int | None = Field(default=None, ge=1, le=1000)  # JSON webhooks: up to this many events per POST
 
     @field_validator("events")
     @classmethod
@@ -96,7 +97,8 @@ class SubscriptionConfig(StrictModel):
     @property
     def options(self) -> dict:
         """What only some channels use, stored together."""
-        return {key: value for key, value in (("to", self.to), ("body", self.body), ("headers", self.headers)) if value}
+        return {key: value for key, value in (("to", self.to), ("body", self.body), ("headers", self.headers),
+                                              ("batch", self.batch)) if value}
 
 
 def channel_problem(config: SubscriptionConfig) -> str | None:
@@ -107,6 +109,8 @@ def channel_problem(config: SubscriptionConfig) -> str | None:
         return "format: cap is for webhook subscriptions"
     if channel != "sms" and (config.to or config.body or config.headers):
         return "to, body and headers are for sms subscriptions"
+    if config.batch and (channel != "webhook" or config.format != "json"):
+        return "batch: only JSON webhooks take events in batches"
     if channel == "webhook":
         if not secrets:
             return "secrets: a webhook needs at least one whsec_ secret"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import random
 import time
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,14 +20,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import defer, sessionmaker
 
-from notifiers.base import DELIVERED, GONE, RETRY, Message, Notifier, Outcome, next_delay_s, truncate
+from notifiers.base import DELIVERED, GONE, PERMANENT, RETRY, Message, Notifier, Outcome, next_delay_s, truncate
 from notifiers.cap import cap_body
 from notifiers.http import HttpSession
 from notifiers.mail import EmailNotifier, SmtpServer, recipients_of
 from notifiers.robots import DingTalkRobot, WeComRobot
 from notifiers.sms import SmsGateway
 from notifiers.targets import redact, scrub
-from notifiers.webhook import WebhookNotifier
+from notifiers.webhook import WebhookNotifier, batch_of
 from warning.events import SCHEMA_VERSION, Outbox
 from warning.leader import CLAIM_LOCK, hold_until_commit
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
@@ -155,22 +156,30 @@ class Marked:
     failing: set[int] = field(default_factory=set)
 
 
-def send(claimed: Claimed, http: HttpSession, settings: DeliverySettings, marked: Marked) -> Sent:
-    """Send one claimed message; a subscriber stopped earlier in the drain is not sent to again."""
-    subscription = claimed.subscription
+def send(batch: list[Claimed], http: HttpSession, settings: DeliverySettings, marked: Marked) -> list[Sent]:
+    """Send a subscriber's next message, or its next batch as one (subscribers that take batches), and
+    give each message the outcome; a subscriber stopped earlier in the drain is not sent to again."""
+    subscription = batch[0].subscription
     if not subscription.enabled or subscription.id in marked.stopped:
         reason = marked.stopped.get(subscription.id) or subscription.disabled_reason
-        outcome = Outcome("permanent", error=f"subscription disabled: {reason}")
+        outcome = Outcome(PERMANENT, error=f"subscription disabled: {reason}")
     else:
         try:
-            outcome = notifier_for(subscription, http, settings, claimed.references).notify(claimed.message)
+            message = batch_of([c.message for c in batch]) if batch_limit(subscription) else batch[0].message
+            outcome = notifier_for(subscription, http, settings, batch[0].references).notify(message)
         except Exception as error:  # a bug or a damaged row: retried, then parked, never a stalled queue
-            log.exception("sending %s to subscription %s failed", claimed.message.id, subscription.name)
+            log.exception("sending %s to subscription %s failed", batch[0].message.id, subscription.name)
             outcome = Outcome(RETRY, error=truncate(scrub(f"internal error: {type(error).__name__}: {error}",
                                                           subscription.url)))
         if outcome.status == GONE:
             marked.stopped[subscription.id] = f"endpoint gone: {outcome.error}"
-    return Sent(claimed, outcome, utcnow())
+    at = utcnow()
+    return [Sent(claimed, outcome, at) for claimed in batch]
+
+
+def batch_limit(subscription: Subscription) -> int | None:
+    """How many messages one POST to this subscriber carries, as a `batch` body; None: one, as itself."""
+    return subscription.options.get("batch")
 
 
 def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings, marked: Marked) -> Counter:
@@ -247,8 +256,9 @@ def record_failure(session, row: OutboxMessage, sent: Sent, subscribers: LockedS
         disable(session, subscription, f"endpoint gone at {now.isoformat()}: {outcome.error}", now, marked)
     elif now - subscription.failing_since >= timedelta(hours=settings.disable_after_h):
         disable(session, subscription, f"failing since {subscription.failing_since.isoformat()}", now, marked)
-    delay = next_delay_s(row.attempts, settings.retry_schedule_s, outcome.retry_after_s) \
-        if outcome.status == "retry" else None
+    # (one jitter per POST, not per message: a failed batch's messages come due again together, in order)
+    delay = next_delay_s(row.attempts, settings.retry_schedule_s, outcome.retry_after_s,
+                         rng=random.Random(f"{subscription.id} {now.isoformat()}")) if outcome.status == RETRY else None
     if delay is None:
         row.status = "parked"
         return "parked"
@@ -296,14 +306,22 @@ def by_subscriber(batch: list[Claimed]) -> dict[int, deque[Claimed]]:
 
 
 def send_in_turn(messages: deque[Claimed], results: queue.SimpleQueue, *args) -> None:
-    """One of a subscriber's `per_endpoint` lanes: take its messages in order until none are left
-    (a single lane sends them strictly in order)."""
-    while True:
-        try:
-            claimed = messages.popleft()
-        except IndexError:
-            return
-        results.put(send(claimed, *args))
+    """One of a subscriber's `per_endpoint` lanes: take its messages in order, a batch at a time where
+    it takes batches, until none are left (a single lane sends them strictly in order)."""
+    while batch := next_batch(messages):
+        for sent in send(batch, *args):
+            results.put(sent)
+
+
+def next_batch(messages: deque[Claimed]) -> list[Claimed]:
+    """The subscriber's next message, or up to its batch size of them (lanes share the deque: popleft is atomic)."""
+    batch: list[Claimed] = []
+    try:
+        while not batch or len(batch) < (batch_limit(batch[0].subscription) or 1):
+            batch.append(messages.popleft())
+    except IndexError:
+        pass
+    return batch
 
 
 def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Future], claimed: list[int],

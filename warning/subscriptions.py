@@ -70,6 +70,7 @@ def describe_subscription(row: Subscription) -> dict:
     """What may be shown of a subscription: never its secrets, nor the keys in a robot's URL."""
     return {"name": row.name, "channel": row.channel, "url": redact(row.url), "regions": row.regions,
             "events": row.events, "format": row.format, "lang": row.lang, "recipients": len(row.options.get("to", [])),
+            "batch": row.options.get("batch"),
             "source": row.source, "enabled": row.enabled, "disabled_reason": row.disabled_reason,
             "failing_since": iso(row.failing_since), "created_at": iso(row.created_at)}
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests import demo
-from tests.conftest import PASSWORD, log_in, received_events, settings_env, write_subscription
+from tests.conftest import PASSWORD, TEST_SECRET, log_in, received_events, settings_env, write_subscription
 
 COLDWARN = str(Path(sys.executable).parent / "coldwarn")
 
@@ -192,11 +192,16 @@ def test_subscriptions_of_every_channel_from_the_command_line(env):
              run(["subscriptions", "add", "--name", "taobei-sms", "--channel", "sms", "--url", "https://sms.example/send",
                   "--to", "13800000001", "--body", '{"m": "{to}", "c": "{text}"}', "--region", "220802"], env),
              run(["subscriptions", "add", "--name", "jilin-mail", "--channel", "email",
-                  "--url", "mailto:duty@jl.example.cn", "--lang", "en", "--region", "220000"], env)]
-    assert [a.returncode for a in added] == [0, 0, 0], [a.stderr for a in added]
+                  "--url", "mailto:duty@jl.example.cn", "--lang", "en", "--region", "220000"], env),
+             run(["subscriptions", "add", "--name", "national", "--url", "https://platform.example/hook",
+                  "--secret", TEST_SECRET, "--batch", "200"], env)]
+    assert [a.returncode for a in added] == [0, 0, 0, 0], [a.stderr for a in added]
     listing = run(["subscriptions", "list"], env).stdout
     assert "d41d8cd9-robot" not in listing and "key=***" in listing
-    assert "wecom/json" in listing and "sms/json" in listing and "email/json" in listing
+    assert "wecom/json\t" in listing and "sms/json\t" in listing and "email/json\t" in listing
+    assert "webhook/json batch=200\t" in listing
+    robot_batch = run(["subscriptions", "add", "--name", "z", "--channel", "wecom", "--url", robot, "--batch", "50"], env)
+    assert robot_batch.returncode == 2 and "only JSON webhooks take events in batches" in robot_batch.stderr
     bad = run(["subscriptions", "add", "--name", "x", "--channel", "dingtalk", "--url", "https://oapi.example/robot"], env)
     assert bad.returncode == 2 and "SEC" in bad.stderr
     not_json = run(["subscriptions", "add", "--name", "y", "--channel", "sms", "--url", "https://s.example",

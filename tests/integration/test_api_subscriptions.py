@@ -41,7 +41,8 @@ def test_who_may_subscribe_to_what(api, who, regions, events, allowed):
 
 
 def test_subscriptions_are_listed_by_scope_without_secrets(api):
-    assert api("POST", "/api/v1/subscriptions", "root", json=webhook("national", "https://a.example/h", [])).status_code == 201
+    national = api("POST", "/api/v1/subscriptions", "root", json=webhook("national", "https://a.example/h", [], batch=100))
+    assert national.status_code == 201 and national.json["batch"] == 100
     assert api("POST", "/api/v1/subscriptions", "jilin",
                json={"name": "jilin-robot", "channel": "wecom", "url": ROBOT, "regions": ["220000"]}).status_code == 201
     names = {who: [s["name"] for s in api("GET", "/api/v1/subscriptions", who).json["items"]]
@@ -57,6 +58,8 @@ def test_a_bad_subscription_is_refused_field_by_field(api):
                                                                   "to": ["not a phone"]})
     assert response.status_code == 422 and response.content_type == "application/problem+json"
     assert "phone numbers" in response.json["errors"][0]["message"]
+    robot = api("POST", "/api/v1/subscriptions", "root", json={"name": "x", "channel": "wecom", "url": ROBOT, "batch": 50})
+    assert robot.status_code == 422 and "only JSON webhooks take events in batches" in robot.json["errors"][0]["message"]
     assert api("POST", "/api/v1/subscriptions", "root", data="[]", content_type="application/json").status_code == 400
     duplicate = webhook("twice", "https://a.example/h", [])
     assert api("POST", "/api/v1/subscriptions", "root", json=duplicate).status_code == 201

@@ -150,9 +150,11 @@ def test_a_send_failing_inside_coldwarn_is_retried_later_and_holds_up_no_other_s
         assert message.last_error.startswith("internal error: ValueError: webhook secret is not valid base64")
 
 
-def test_a_subscriber_receives_events_in_the_order_they_were_queued(make_runtime, config_dir, httpserver):
+@pytest.mark.parametrize("batch", [None, 7])
+def test_a_subscriber_receives_events_in_the_order_they_were_queued(make_runtime, config_dir, httpserver, batch):
     httpserver.expect_request("/hook").respond_with_data("ok")
-    write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued", "tasklist.issued"])
+    write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued", "tasklist.issued"],
+                       **({"batch": batch} if batch else {}))
     rt = make_runtime()
     run_cycle(rt, open_source(rt, "demo"), deliver=False)  # (syncs the subscription; the demo's own events first)
     queued = [(kind, n) for n in range(30) for kind in ("alert.issued", "tasklist.issued")]
@@ -162,7 +164,8 @@ def test_a_subscriber_receives_events_in_the_order_they_were_queued(make_runtime
             for kind, n in chunk:
                 outbox.add(kind, "220102", {"n": n, "kind": kind})
     drain(rt.sessions, rt.http, rt.settings.delivery)
-    bodies = [json.loads(request.data) for request, _ in httpserver.log]  # (not schema events: bare payloads)
+    posts = [json.loads(request.data) for request, _ in httpserver.log]  # (not schema events: bare payloads)
+    bodies = [event for post in posts for event in (post["data"]["events"] if batch else [post])]
     received = [(body["type"], body["data"]["n"]) for body in bodies if "n" in body["data"]]
     assert received == queued[:3] + queued[3:] + queued[:2]
 

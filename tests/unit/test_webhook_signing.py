@@ -10,7 +10,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from notifiers.base import Message, next_delay_s
-from notifiers.webhook import body_of, decode_secret, sign
+from notifiers.webhook import batch_of, body_of, decode_secret, sign
 from tests.conftest import TEST_SECRET
 
 MESSAGE = Message(id="msg_1", type="alert.issued", timestamp=datetime(2026, 1, 19, tzinfo=timezone.utc),
@@ -64,3 +64,22 @@ def test_retry_schedule_then_park():
     assert next_delay_s(3, schedule, jitter=0) is None
     assert next_delay_s(1, schedule, retry_after_s=60, jitter=0) == 60
     assert 270 <= next_delay_s(2, schedule, jitter=0.1) <= 330
+
+
+def test_a_batch_carries_its_events_in_order_each_with_its_id_under_one_verifiable_signature():
+    later = Message(id="msg_2", type="tasklist.issued", timestamp=datetime(2026, 1, 19, 1, tzinfo=timezone.utc),
+                    data={"tasks": []})
+    batch = batch_of([MESSAGE, later])
+    now = int(datetime.now(timezone.utc).timestamp())
+    body = body_of(batch)
+    payload = Webhook(TEST_SECRET).verify(body, {"webhook-id": batch.id, "webhook-timestamp": str(now),
+                                                 "webhook-signature": sign([TEST_SECRET], batch.id, now, body)})
+    assert payload["type"] == "batch" and payload["timestamp"] == "2026-01-19T01:00:00Z"
+    assert payload["data"]["events"] == [{"id": "msg_1"} | json.loads(body_of(MESSAGE)),
+                                         {"id": "msg_2"} | json.loads(body_of(later))]
+
+
+def test_a_batch_id_is_the_same_for_the_same_events_and_differs_for_any_other():
+    later = Message(id="msg_2", type="alert.issued", timestamp=MESSAGE.timestamp)
+    assert batch_of([MESSAGE, later]).id == batch_of([MESSAGE, later]).id
+    assert len({batch_of(messages).id for messages in ([MESSAGE, later], [later, MESSAGE], [MESSAGE], [later])}) == 4

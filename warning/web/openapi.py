@@ -25,7 +25,8 @@ CHANNEL = {"type": "string", "enum": ["webhook", "wecom", "dingtalk", "email", "
 SUBSCRIPTION = {"type": "object", "properties": {
     "name": {"type": "string"}, "channel": CHANNEL, "url": {"type": "string"}, "regions": STRINGS, "events": STRINGS,
     "format": {"type": "string"}, "lang": {"type": "string"}, "recipients": {"type": "integer"},
-    "source": {"type": "string"}, "enabled": {"type": "boolean"}, "disabled_reason": {"type": "string", "nullable": True},
+    "batch": {"type": "integer", "nullable": True}, "source": {"type": "string"}, "enabled": {"type": "boolean"},
+    "disabled_reason": {"type": "string", "nullable": True},
     "failing_since": {"type": "string", "nullable": True}, "created_at": {"type": "string"},
     "parked": {"type": "integer"}}}
 NEW_SUBSCRIPTION = {"type": "object", "required": ["name", "url"], "properties": {
@@ -35,7 +36,9 @@ NEW_SUBSCRIPTION = {"type": "object", "required": ["name", "url"], "properties":
     "regions": STRINGS, "events": STRINGS, "format": {"type": "string", "enum": ["json", "cap"]},
     "lang": {"type": "string", "enum": ["zh", "en"]}, "to": {**STRINGS, "description": "sms: phone numbers"},
     "body": {"type": "object", "description": "sms: JSON body with {to} {to_list} {text} {id} {secret}"},
-    "headers": {"type": "object", "additionalProperties": {"type": "string"}}}}
+    "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+    "batch": {"type": "integer", "minimum": 1, "maximum": 1000,
+              "description": "JSON webhooks: up to this many events per signed POST, as one `batch` body"}}}
 DELIVERY = {"type": "object", "properties": {
     "message_id": {"type": "string"}, "subscription": {"type": "string"}, "event_type": {"type": "string"},
     "status": {"type": "string", "enum": ["pending", "delivered", "parked"]}, "attempts": {"type": "integer"},
