@@ -1,8 +1,8 @@
 """Draining the outbox: claim due messages under a lease, send, record every attempt.
 
-A claim is a lease (claimed_until), not a lock held during the send: if a worker dies mid-send,
-its messages become due again when the lease runs out and are sent again with the same
-webhook-id, so receivers can drop the duplicate. Nothing is ever deleted: a message is
+A claim is a lease on subscribers (leased_until), not a lock held during the send: if a worker dies
+mid-send, its subscribers' messages are taken again when the lease runs out and sent again with the
+same webhook-id, so receivers can drop the duplicate. Nothing is ever deleted: a message is
 delivered, waiting for its next attempt, or parked for replay.
 """
 
@@ -37,52 +37,70 @@ RECORD_EVERY_S = 1.0
 log = logging.getLogger(__name__)
 
 
-def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) -> tuple[list[int], datetime]:
-    """Lease a batch of messages due by `due_by` to this worker: their outbox ids, oldest due first,
-    and when the lease ends (counted from the clock, not from `due_by`: a long drain's later batches
-    must not be leased already expired).
+@dataclass
+class Lease:
+    """A drain's claim: its messages, oldest due first, and the subscribers they are for, leased to it
+    until `until` (counted from the clock, not from the drain's `due_by`: a long drain's later
+    batches must not be leased already expired)."""
+    outbox_ids: list[int]
+    subscribers: list[int]
+    until: datetime
 
-    Only subscribers with no message leased to any worker are taken, as many as this worker's lanes
-    can serve at once: a subscriber's messages go out from one worker at a time, so they keep their
-    order however many workers share the outbox, and other workers take other subscribers.
+
+def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) -> Lease:
+    """Lease to this worker the subscribers no worker holds, as many as its lanes can serve at once,
+    with a batch of their messages due by `due_by`.
+
+    A subscriber's messages go out from one worker at a time, so they keep their order however many
+    workers share the outbox, and other workers take other subscribers. The lease is on the
+    subscriber, not on each message: one row per subscriber written per batch, where a lease per
+    message wrote every message twice and left the dead index entries every claim had to step over.
     """
     now = utcnow()
-    lease_end = now + timedelta(seconds=settings.lease_s)
+    lease = Lease([], [], now + timedelta(seconds=settings.lease_s))
     with sessions.begin() as session:
         hold_until_commit(session, CLAIM_LOCK)  # claims one at a time: each sees the leases made before it
         subscribers = free_subscribers(session, due_by, now, max(1, settings.workers // settings.per_endpoint))
-        ids = list(session.scalars(
-            select(OutboxMessage.id).where(is_due(due_by, now), OutboxMessage.subscription_id.in_(subscribers))
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(settings.batch_size)
-            .with_for_update(skip_locked=True))) if subscribers else []
-        if ids:  # (an idle worker polls every few seconds: no empty update each time)
-            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(claimed_until=lease_end))
-    return ids, lease_end
+        rows = session.execute(
+            select(OutboxMessage.id, OutboxMessage.subscription_id)
+            .where(is_due(due_by), OutboxMessage.subscription_id.in_(subscribers))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(settings.batch_size)).all() if subscribers else []
+        lease.outbox_ids, lease.subscribers = [row.id for row in rows], sorted({row.subscription_id for row in rows})
+        if rows:  # (only those with messages in the batch; an idle worker polls every few seconds: no empty update)
+            session.execute(update(Subscription).where(Subscription.id.in_(lease.subscribers))
+                            .values(leased_until=lease.until))
+    return lease
 
 
-def is_due(due_by: datetime, now: datetime):
-    return and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= due_by,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+def is_due(due_by: datetime):
+    return and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= due_by)
 
 
 def free_subscribers(session, due_by: datetime, now: datetime, limit: int) -> list[int]:
-    """Subscribers with messages due and none leased, the longest waiting first (both by partial index)."""
-    mine = OutboxMessage.subscription_id == Subscription.id
-    oldest_due = select(func.min(OutboxMessage.next_attempt_at)).where(mine, is_due(due_by, now)).scalar_subquery()
-    leased = select(OutboxMessage.id).where(mine, OutboxMessage.claimed_until.is_not(None),
-                                            OutboxMessage.claimed_until >= now).exists()
-    return list(session.scalars(select(Subscription.id).where(oldest_due.is_not(None), ~leased)
+    """Subscribers with messages due and no lease in force, the longest waiting first (by partial index)."""
+    oldest_due = select(func.min(OutboxMessage.next_attempt_at)).where(
+        OutboxMessage.subscription_id == Subscription.id, is_due(due_by)).scalar_subquery()
+    free = or_(Subscription.leased_until.is_(None), Subscription.leased_until < now)
+    return list(session.scalars(select(Subscription.id).where(free, oldest_due.is_not(None))
                                 .order_by(oldest_due, Subscription.id).limit(limit)))
 
 
-def renew(sessions: sessionmaker, ids: list[int], lease_end: datetime, settings: DeliverySettings) -> datetime:
-    """Extend this worker's lease on the batch's messages still unrecorded (those that carry its lease)."""
+def renew(sessions: sessionmaker, lease: Lease, settings: DeliverySettings) -> None:
+    """Extend this worker's lease on its subscribers (those whose lease it still holds)."""
     renewed = utcnow() + timedelta(seconds=settings.lease_s)
     with sessions.begin() as session:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_until == lease_end)
-                        .values(claimed_until=renewed))
-    return renewed
+        session.execute(update(Subscription).where(Subscription.id.in_(lease.subscribers),
+                                                   Subscription.leased_until == lease.until)
+                        .values(leased_until=renewed))
+    lease.until = renewed
+
+
+def release(sessions: sessionmaker, lease: Lease) -> None:
+    """Free this worker's subscribers once all it sent them is recorded."""
+    with sessions.begin() as session:
+        session.execute(update(Subscription).where(Subscription.id.in_(lease.subscribers),
+                                                   Subscription.leased_until == lease.until)
+                        .values(leased_until=None))
 
 
 def notifier_for(subscription: Subscription, http: HttpSession, settings: DeliverySettings,
@@ -112,7 +130,7 @@ def notifier_for(subscription: Subscription, http: HttpSession, settings: Delive
 def earlier_messages(session, row) -> list[tuple[str, datetime]]:
     """The CAP messages this subscriber got before for the same alert: what an Update or Cancel references."""
     earlier = session.execute(select(OutboxMessage.message_id, OutboxMessage.event_time).where(
-        OutboxMessage.subscription_id == row.Subscription.id, OutboxMessage.alert_id == row.alert_id,
+        OutboxMessage.subscription_id == row.subscription_id, OutboxMessage.alert_id == row.alert_id,
         OutboxMessage.id < row.id, OutboxMessage.event_type.like("alert.%")).order_by(OutboxMessage.id))
     return [(message_id, sent) for message_id, sent in earlier]
 
@@ -134,17 +152,23 @@ class Sent:
 
 
 def load(sessions: sessionmaker, outbox_ids: list[int]) -> list[Claimed]:
-    """The claimed messages and their subscribers in one query, in the order they were claimed."""
+    """The claimed messages and their subscribers, in the order they were claimed: the messages as
+    columns, not entities (a batch is thousands of them), each subscriber read once."""
     with sessions() as session:
-        rows = session.execute(select(  # (columns, not outbox entities: a batch is thousands of them)
+        rows = session.execute(select(
             OutboxMessage.id, OutboxMessage.message_id, OutboxMessage.event_type, OutboxMessage.event_time,
-            OutboxMessage.data, OutboxMessage.alert_id, Subscription)
-            .join(Subscription, Subscription.id == OutboxMessage.subscription_id).where(OutboxMessage.id.in_(outbox_ids)))
-        by_id = {row.id: Claimed(row.id, Message(id=row.message_id, type=row.event_type, timestamp=row.event_time,
-                                                data=row.data), row.Subscription,
-                                 earlier_messages(session, row) if row.Subscription.format == "cap" else None)
-                 for row in rows}
-    return [by_id[outbox_id] for outbox_id in outbox_ids]
+            OutboxMessage.data, OutboxMessage.alert_id, OutboxMessage.subscription_id)
+            .where(OutboxMessage.id.in_(outbox_ids))).all()
+        subscribers = {subscription.id: subscription for subscription in session.scalars(
+            select(Subscription).where(Subscription.id.in_({row.subscription_id for row in rows})))}
+        by_id = {row.id: row for row in rows}
+        return [claimed_of(session, by_id[outbox_id], subscribers[by_id[outbox_id].subscription_id])
+                for outbox_id in outbox_ids]
+
+
+def claimed_of(session, row, subscription: Subscription) -> Claimed:
+    message = Message(id=row.message_id, type=row.event_type, timestamp=row.event_time, data=row.data)
+    return Claimed(row.id, message, subscription, earlier_messages(session, row) if subscription.format == "cap" else None)
 
 
 @dataclass
@@ -211,7 +235,7 @@ def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings,
 OUTBOX = OutboxMessage.__table__  # (Core: an ORM update() given a list of rows would want them by primary key)
 MARK_DELIVERED = (update(OUTBOX).where(OUTBOX.c.id == bindparam("outbox_id"))
                   .values(status="delivered", delivered_at=bindparam("at"), attempts=OUTBOX.c.attempts + 1,
-                          claimed_until=None, last_error=None))
+                          last_error=None))
 
 
 def attempt_row(sent: Sent) -> dict:
@@ -247,7 +271,6 @@ def record_failure(session, row: OutboxMessage, sent: Sent, subscribers: LockedS
                    settings: DeliverySettings, marked: Marked) -> str:
     now, outcome = sent.at, sent.outcome
     row.attempts += 1
-    row.claimed_until = None
     row.last_error = outcome.error
     subscription = subscribers[row.subscription_id]
     subscription.failing_since = subscription.failing_since or now
@@ -288,14 +311,15 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
     marked = Marked()
     with ThreadPoolExecutor(settings.workers) as pool:
         while True:
-            claimed, lease_end = claim(sessions, due_by, settings)
-            if not claimed:
+            lease = claim(sessions, due_by, settings)
+            if not lease.outbox_ids:
                 return counts
             results: queue.SimpleQueue = queue.SimpleQueue()
             lanes = [pool.submit(send_in_turn, messages, results, http, settings, marked)
-                     for messages in by_subscriber(load(sessions, claimed)).values()
+                     for messages in by_subscriber(load(sessions, lease.outbox_ids)).values()
                      for _ in range(min(settings.per_endpoint, len(messages)))]
-            counts.update(settle(sessions, results, lanes, claimed, lease_end, settings, marked))
+            counts.update(settle(sessions, results, lanes, lease, settings, marked))
+            release(sessions, lease)
 
 
 def by_subscriber(batch: list[Claimed]) -> dict[int, deque[Claimed]]:
@@ -324,14 +348,14 @@ def next_batch(messages: deque[Claimed]) -> list[Claimed]:
     return batch
 
 
-def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Future], claimed: list[int],
-           lease_end: datetime, settings: DeliverySettings, marked: Marked) -> Counter:
+def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Future], lease: Lease,
+           settings: DeliverySettings, marked: Marked) -> Counter:
     """Record a batch's outcomes as they come, together, at least every RECORD_EVERY_S (a sent message
     stays unrecorded, and would be sent again after a crash, that long at most), in the order they
     came; and keep the batch leased while it is still sending."""
     counts: Counter = Counter()
     unrecorded: list[Sent] = []
-    waiting, since = len(claimed), time.monotonic()
+    waiting, since = len(lease.outbox_ids), time.monotonic()
     while waiting:
         try:
             unrecorded.append(results.get(timeout=RECORD_EVERY_S))
@@ -343,6 +367,6 @@ def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Futur
         if unrecorded and (not waiting or time.monotonic() - since >= RECORD_EVERY_S):
             counts.update(record(sessions, sorted(unrecorded, key=lambda sent: sent.at), settings, marked))
             unrecorded, since = [], time.monotonic()
-        if waiting and lease_end - utcnow() < timedelta(seconds=settings.lease_s / 2):
-            lease_end = renew(sessions, claimed, lease_end, settings)
+        if waiting and lease.until - utcnow() < timedelta(seconds=settings.lease_s / 2):
+            renew(sessions, lease, settings)
     return counts

@@ -221,6 +221,7 @@ class Subscription(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     failing_since: Mapped[datetime | None]  # first failure since the last success
+    leased_until: Mapped[datetime | None]  # a worker is sending its messages until then (migration 0014)
     created_at: Mapped[datetime]
 
 
@@ -232,9 +233,7 @@ class OutboxMessage(Base):
                       Index("ix_outbox_alert", "subscription_id", "alert_id"),
                       # (partial, so small: what claiming looks up per subscriber; migration 0013)
                       Index("ix_outbox_pending_by_subscriber", "subscription_id", "next_attempt_at", "id",
-                            **partial("status = 'pending'")),
-                      Index("ix_outbox_leased", "subscription_id", "claimed_until",
-                            **partial("claimed_until IS NOT NULL")))
+                            **partial("status = 'pending'")),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(40), unique=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
@@ -246,7 +245,6 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(16))  # pending, delivered, parked
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
-    claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]

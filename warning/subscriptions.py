@@ -111,7 +111,6 @@ def replay_parked(session: Session, actor: str, message_id: str | None = None, s
     now = utcnow()
     for message in messages:
         message.status, message.attempts, message.next_attempt_at = "pending", 0, now
-        message.claimed_until = None
     audit(session, actor, "outbox.replay", message_id or f"subscription/{subscription}", None,
           {"messages": len(messages), "since": since.isoformat() if since else None})
     return len(messages)
