@@ -53,8 +53,9 @@ def batch_of(messages: list[Message]) -> Message:
     events again carries the same webhook-id; each event keeps its own id, by which receivers drop the
     duplicates a batch made of other events (after retries) would bring."""
     digest = hashlib.sha256(" ".join(message.id for message in messages).encode()).hexdigest()[:32]
+    events = [{"id": message.id} | envelope(message) for message in messages]
     return Message(id=f"batch_{digest}", type=BATCH_TYPE, timestamp=max(message.timestamp for message in messages),
-                   data={"schema_version": SCHEMA_VERSION, "events": [{"id": message.id} | envelope(message) for message in messages]})
+                   data={"schema_version": SCHEMA_VERSION, "events": events})
 
 
 def sign(secrets: list[str], message_id: str, timestamp: int, body: bytes) -> str:

@@ -64,9 +64,10 @@ def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) 
         rows = session.execute(
             select(OutboxMessage.id, OutboxMessage.subscription_id)
             .where(is_due(due_by), OutboxMessage.subscription_id.in_(subscribers))
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(settings.batch_size)).all() if subscribers else []
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(settings.batch_size)).all() if subscribers else []
         lease.outbox_ids, lease.subscribers = [row.id for row in rows], sorted({row.subscription_id for row in rows})
-        if rows:  # (only those with messages in the batch; an idle worker polls every few seconds: no empty update)
+        if rows:  # (those with messages in the batch only; an idle worker polls often: no empty update)
             session.execute(update(Subscription).where(Subscription.id.in_(lease.subscribers))
                             .values(leased_until=lease.until))
     return lease
@@ -168,7 +169,8 @@ def load(sessions: sessionmaker, outbox_ids: list[int]) -> list[Claimed]:
 
 def claimed_of(session, row, subscription: Subscription) -> Claimed:
     message = Message(id=row.message_id, type=row.event_type, timestamp=row.event_time, data=row.data)
-    return Claimed(row.id, message, subscription, earlier_messages(session, row) if subscription.format == "cap" else None)
+    references = earlier_messages(session, row) if subscription.format == "cap" else None
+    return Claimed(row.id, message, subscription, references)
 
 
 @dataclass
