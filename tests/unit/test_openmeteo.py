@@ -57,6 +57,12 @@ def test_locations_are_matched_in_request_order():
 
 @pytest.mark.parametrize("payload, message", [
     (b"{not json", "not valid JSON"),
+    (b'[{"timezone": "GMT\xff"}]', "not valid JSON: 'utf-8' codec can't decode byte 0xff"),
+    # (NaN is not JSON, but the standard library writes it: read, then refused as a missing value)
+    (json.dumps([location(hourly__temperature_2m=[float("nan"), -6.5])]).encode(),
+     "temperature_2m: missing value at position 0"),
+    (json.dumps([location(hourly__wind_speed_10m=["calm", 10.0])]).encode(), "wind_speed_10m: non-numeric values"),
+    (json.dumps([location(hourly__wind_speed_10m=[[1.0], 10.0])]).encode(), "wind_speed_10m: non-numeric values"),
     (json.dumps([location(), location()]).encode(), "expected 1 locations in request order, got 2"),
     (json.dumps([location(hourly_units__wind_speed_10m="furlong/h")]).encode(), "hourly_units.wind_speed_10m: unit 'furlong/h'"),
     (json.dumps([location(hourly__temperature_2m=[-5.0, None])]).encode(), "temperature_2m: missing value at position 1"),

@@ -10,13 +10,25 @@ Warnings frame: see warning.feeds.warnings.WARNING_COLUMNS.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from notifiers import jsontext
+
 
 class FeedRejected(ValueError):
     """A payload that must not be used; the message names the source, the field and the reason."""
+
+
+def json_payload(payload: bytes, source: str):
+    """A payload's JSON, read by orjson (a national pull reads hundreds of megabytes; the standard library
+    took a quarter of it), refused with the standard library's own account of what is wrong."""
+    try:
+        return jsontext.loads(payload)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise FeedRejected(f"{source}: not valid JSON: {error}") from None
 
 
 @dataclass

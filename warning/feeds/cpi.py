@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import pandas as pd
 
 from triggers.validation import InvalidConfig
 from warning.csvtable import Column, month, number, read_table, region_code, release_date
-from warning.feeds import FeedRejected
+from warning.feeds import FeedRejected, json_payload
 
 
 def yoy_percent(text: str) -> float:
@@ -53,10 +52,7 @@ def parse_nbs_index(payload: bytes, source: str) -> pd.DataFrame:
 
 def parse_cpi_json(payload: bytes, source: str) -> pd.DataFrame:
     """A JSON list of objects with the CSV's fields (numbers may be numbers or strings)."""
-    try:
-        items = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise FeedRejected(f"{source}: not valid JSON: {error}") from None
+    items = json_payload(payload, source)
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise FeedRejected(f"{source}: expected a JSON list of objects")
     names = [c.name for c in CPI_COLUMNS]

@@ -8,12 +8,11 @@ Every unit the payload declares is converted: wind in km/h unless asked otherwis
 from __future__ import annotations
 
 import functools
-import json
 
 import numpy as np
 import pandas as pd
 
-from warning.feeds import FeedRejected
+from warning.feeds import FeedRejected, json_payload
 
 VARIABLES = {"temperature_2m": "temp", "apparent_temperature": "apparent_temp",
              "wind_speed_10m": "wind_speed", "wind_gusts_10m": "wind_gusts",
@@ -33,10 +32,7 @@ HOURLY_PARAMETER = ",".join(VARIABLES)
 
 
 def parse_forecast(payload: bytes, region_codes: list[str], source: str) -> pd.DataFrame:
-    try:
-        data = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise FeedRejected(f"{source}: not valid JSON: {error}") from None
+    data = json_payload(payload, source)
     locations = [data] if isinstance(data, dict) else data
     if not isinstance(locations, list) or len(locations) != len(region_codes):
         count = len(locations) if isinstance(locations, list) else type(data).__name__
@@ -102,7 +98,7 @@ def converted(raw, unit: str | None, variable: str, length: int, where: str) -> 
     if not isinstance(raw, list) or len(raw) != length:
         raise FeedRejected(f"{where}: hourly.{variable}: expected {length} values")
     try:
-        values = CONVERSIONS[unit](np.array([np.nan if v is None else v for v in raw], dtype=float))
+        values = CONVERSIONS[unit](np.array(raw, dtype=float))  # (null: NaN)
     except (TypeError, ValueError):
         raise FeedRejected(f"{where}: hourly.{variable}: non-numeric values") from None
     name = VARIABLES[variable]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 
 import pandas as pd
 
-from warning.feeds import FeedRejected
+from warning.feeds import FeedRejected, json_payload
 from warning.feeds.warnings import COLD_EVENTS, COLOURS, MSG_TYPES, WARNING_COLUMNS
 
 DAILY_PATH = "/v7/weather/7d"
@@ -14,10 +13,7 @@ ALERT_PATH = "/weatheralert/v1/current/{lat:.2f}/{lon:.2f}"
 
 
 def load_json(payload: bytes, source: str) -> dict:
-    try:
-        data = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise FeedRejected(f"{source}: not valid JSON: {error}") from None
+    data = json_payload(payload, source)
     if not isinstance(data, dict):
         raise FeedRejected(f"{source}: expected a JSON object")
     return data
