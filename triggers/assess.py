@@ -20,9 +20,17 @@ from triggers.rules import Rules
 Evidence_at = Callable[[int, int, str], Evidence]  # (row, slot, level) -> evidence
 
 
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def zones_of(codes: pd.Index, tz_by_code: pd.Series) -> np.ndarray:
+    """Each region's time zone, in the order of `codes` (China Standard Time where unknown)."""
+    return tz_by_code.reindex(codes).fillna(DEFAULT_ZONE).to_numpy()
+
+
 def local_day_starts(days: pd.DatetimeIndex, codes: pd.Index, tz_by_code: pd.Series) -> np.ndarray:
     """UTC nanoseconds of each region's local midnight for each day (regions x days)."""
-    zones = tz_by_code.reindex(codes).fillna("Asia/Shanghai").to_numpy()
+    zones = zones_of(codes, tz_by_code)
     starts = np.empty((len(codes), len(days)), dtype=np.int64)
     for zone in set(zones):
         starts[zones == zone] = days.tz_localize(zone).tz_convert("UTC").as_unit("ns").asi8
@@ -57,6 +65,12 @@ def utc(nanoseconds) -> datetime:
 def per_region(thresholds: pd.DataFrame, column: str) -> np.ndarray:
     """One threshold as a column vector, to compare with a regions x slots matrix."""
     return thresholds[column].to_numpy(dtype=float)[:, None]
+
+
+def columns_under(thresholds: pd.DataFrame, prefix: str) -> dict[str, np.ndarray]:
+    """The threshold columns starting with `prefix` as arrays: one region's value is then an index, not a
+    row lookup on the wide mixed-type table (which cost more than the rest of an assessment)."""
+    return {column: thresholds[column].to_numpy() for column in thresholds.columns if column.startswith(prefix)}
 
 
 def enabled_rows(thresholds: pd.DataFrame, hazard: str, codes: pd.Index) -> np.ndarray:

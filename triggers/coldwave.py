@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from triggers.assess import enabled_rows, local_day_starts, per_region, signed, to_assessments
+from triggers.assess import columns_under, enabled_rows, local_day_starts, per_region, signed, to_assessments
 from triggers.levels import COLOUR_LEVELS, LEVEL_NAMES
 from triggers.model import Assessment, Evidence
 from triggers.rules import Rules
@@ -61,14 +61,15 @@ def assess_cold_wave(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: 
     levels[~enabled_rows(thresholds, HAZARD, tmin.index)] = 0
     days = pd.DatetimeIndex(tmin.columns)
     starts = local_day_starts(days, tmin.index, tz_by_code)
+    limits = columns_under(thresholds.reindex(tmin.index), f"{HAZARD}.")
+    t, wind_ms = tmin.to_numpy(dtype=float), wind.to_numpy(dtype=float)
 
     def evidence_at(row: int, day: int, level: str) -> Evidence:
-        limits = thresholds.loc[tmin.index[row]]
-        window = int(limits[f"{HAZARD}.{level}.window_h"])
+        window = int(limits[f"{HAZARD}.{level}.window_h"][row])
         return cold_wave_evidence(
-            level, day=days[day], tmin=tmin.iat[row, day], drop=drops[window][row, day], window=window,
-            wind_level=wind_level[row, day], wind_ms=wind.iat[row, day],
-            criterion={k: limits[f"{HAZARD}.{level}.{k}"] for k in ("drop_c", "tmin_max_c", "wind_level_min")})
+            level, day=days[day], tmin=t[row, day], drop=drops[window][row, day], window=window,
+            wind_level=wind_level[row, day], wind_ms=wind_ms[row, day],
+            criterion={k: limits[f"{HAZARD}.{level}.{k}"][row] for k in ("drop_c", "tmin_max_c", "wind_level_min")})
 
     return to_assessments(HAZARD, levels, starts, timedelta(days=1), tmin.index, rules, now, evidence_at)
 

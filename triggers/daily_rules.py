@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from triggers.assess import enabled_rows, local_day_starts, per_region, signed, to_assessments
+from triggers.assess import columns_under, enabled_rows, local_day_starts, per_region, signed, to_assessments
 from triggers.levels import COLOUR_LEVELS, LEVEL_NAMES, rank
 from triggers.model import Assessment, Evidence
 from triggers.rules import Rules
@@ -50,9 +50,10 @@ def assess_grades(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.
         levels, grade_at = np.where(better, level, levels), np.where(better, index, grade_at)
     levels[~enabled_rows(thresholds, hazard, tmin.index)] = 0
     days = pd.DatetimeIndex(tmin.columns)
+    names = columns_under(thr, f"{hazard}.grades.")
 
     def evidence_at(row: int, day: int, level: str) -> Evidence:
-        name = thr.iloc[row][f"{hazard}.grades.{grade_at[row, day]}.name"]
+        name = names[f"{hazard}.grades.{grade_at[row, day]}.name"][row]
         d24, d48, d72 = (drops[h][row, day] for h in (24, 48, 72))
         return Evidence(
             zh=f"{days[day].month}月{days[day].day}日最低气温 {signed(t[row, day])} °C,24/48/72 小时降温 "

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from triggers.assess import enabled_rows, per_region, signed, to_assessments
+from triggers.assess import enabled_rows, per_region, signed, to_assessments, zones_of
 from triggers.levels import COLOUR_LEVELS, LEVEL_NAMES
 from triggers.model import Assessment, Evidence
 from triggers.rules import Rules
@@ -25,7 +25,7 @@ def hours_ahead(times: pd.DatetimeIndex, now: datetime) -> np.ndarray:
 
 def local_field(times: pd.DatetimeIndex, codes: pd.Index, tz_by_code: pd.Series, field: str) -> np.ndarray:
     """Each region's local hour or month of each time (regions x times), one conversion per zone."""
-    zones = tz_by_code.reindex(codes).fillna("Asia/Shanghai").to_numpy()
+    zones = zones_of(codes, tz_by_code)
     out = np.empty((len(codes), len(times)), dtype=int)
     for zone in set(zones):
         out[zones == zone] = getattr(times.tz_convert(zone), field).to_numpy()
@@ -68,10 +68,11 @@ def assess_frost(hourly: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.
             meets = (np.round(v, 1) <= per_region(thr, key + "ground_min_c")) & (ahead <= per_region(thr, key + "within_h"))
         levels = np.where(meets & in_season & (index > levels), index, levels)
     levels[~enabled_rows(thresholds, hazard, values.index)] = 0
+    zones = zones_of(values.index, tz_by_code)
     what_zh, what_en = ("地面最低温度", "ground minimum") if on_ground else ("最低气温(无地温资料)", "air minimum (no ground data)")
 
     def evidence_at(row: int, hour: int, level: str) -> Evidence:
-        when = times[hour].tz_convert(tz_by_code.get(values.index[row], "Asia/Shanghai"))
+        when = times[hour].tz_convert(zones[row])
         return Evidence(zh=f"{when:%m月%d日%H时}{what_zh} {signed(v[row, hour])} °C → 霜冻{LEVEL_NAMES[level]['zh']}",
                         en=f"{what_en} {signed(v[row, hour])} °C at {when:%d %b %H:%M} → frost {level}",
                         values={"at": times[hour].isoformat(), "value_c": float(v[row, hour]), "on_ground": on_ground})
@@ -102,9 +103,10 @@ def assess_shelter(hourly: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: p
             meets = (np.round(v, 1) <= per_region(thr, key)) & night & soon
         levels = np.where(meets & (index > levels), index, levels)
     levels[~enabled_rows(thresholds, hazard, values.index)] = 0
+    zones = zones_of(values.index, tz_by_code)
 
     def evidence_at(row: int, slot: int, level: str) -> Evidence:
-        when = times[slot].tz_convert(tz_by_code.get(values.index[row], "Asia/Shanghai"))
+        when = times[slot].tz_convert(zones[row])
         return Evidence(zh=f"{when:%m月%d日%H时}夜间体感温度 {signed(v[row, slot])} °C → 庇寒{LEVEL_NAMES[level]['zh']}",
                         en=f"apparent temperature {signed(v[row, slot])} °C at night, {when:%d %b %H:%M} → shelter {level}",
                         values={"at": times[slot].isoformat(), "apparent_c": float(v[row, slot])})

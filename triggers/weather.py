@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from triggers.assess import DEFAULT_ZONE
+
 # A day counts only when its samples cover at least this share of it: a daily minimum taken over
 # the few hours at the edge of a forecast would invent drops that are not there.
 MIN_DAY_COVERAGE = 0.75
@@ -22,7 +24,7 @@ def daily_weather(hourly: pd.DataFrame, region_tz: pd.Series) -> pd.DataFrame:
     """Columns: region_code, day, tmin, tmax, wind_max_ms; complete local days only."""
     if hourly.empty:
         return pd.DataFrame(columns=["region_code", "day", "tmin", "tmax", "wind_max_ms"])
-    tz = hourly["region_code"].map(region_tz).fillna("Asia/Shanghai")
+    tz = hourly["region_code"].map(region_tz).fillna(DEFAULT_ZONE)
     frame = hourly.assign(day=local_days(hourly["valid_time"], tz))
     daily = frame.groupby(["region_code", "day"], sort=True).agg(
         tmin=("temp", "min"), tmax=("temp", "max"), wind_max_ms=("wind_speed", "max"),

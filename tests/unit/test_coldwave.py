@@ -117,3 +117,18 @@ def test_partial_days_at_the_edges_are_dropped():
     times = pd.date_range("2026-01-17T00:00", periods=30, freq="h", tz="UTC")  # 08:00 17th .. 13:00 18th local
     hourly = pd.DataFrame({"region_code": "220102", "valid_time": times, "temp": 1.0, "wind_speed": 2.0})
     assert daily_weather(hourly, REGIONS.set_index("code")["timezone"]).empty
+
+
+def test_each_region_is_explained_by_its_own_readings_and_thresholds():
+    # The same front over Changchun and Beijing; Beijing's blue needs only a 6 degC drop.
+    ruleset = rules(overrides={"110000": {"cold_wave": {"blue": {"drop_c": 6}}}})
+    both = pd.concat([daily("220102", [(12.0, CALM), (4.0, 8.0)]), daily("110101", [(9.0, CALM), (2.5, 9.0)])])
+    result = {a.region_code: a.evidence for a in assess_cold_wave(
+        both, ruleset.thresholds(REGIONS), REGIONS.set_index("code")["timezone"], ruleset, NOW)}
+    assert result["220102"].values | {"criterion": None} == {
+        "day": "2026-01-18", "tmin_c": 4.0, "drop_c": 8.0, "window_h": 48, "wind_level": 5, "wind_ms": 8.0,
+        "criterion": None}
+    assert result["220102"].values["criterion"]["drop_c"] == 8.0
+    assert result["110101"].values["criterion"] == {"drop_c": 6.0, "tmin_max_c": 4.0, "wind_level_min": 5.0}
+    assert (result["110101"].values["tmin_c"], result["110101"].values["drop_c"]) == (2.5, 6.5)
+    assert "1月18日最低气温 2.5 °C" in result["110101"].zh

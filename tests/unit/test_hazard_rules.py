@@ -83,6 +83,19 @@ def test_night_shelter_levels(local_hour, value, expected):
     assert (result[0].level if result else None) == expected
 
 
+def test_night_shelter_evidence_tells_the_hour_in_the_region_s_own_zone():
+    regions = REGIONS.assign(timezone=["Asia/Shanghai", "Asia/Urumqi", "Asia/Shanghai"])  # 昌邑区 on UTC+6 here
+    values = [5.0] * 48
+    values[20] = -16.0  # 12:00 UTC on 18 Jan: 20:00 in Beijing, 18:00 in Urumqi
+    both = pd.concat([hourly(code, "2026-01-17T16:00", values, "temp") for code in ("220102", "220202")])
+    ruleset = rules()
+    result = {a.region_code: a.evidence for a in assess_shelter(
+        both, ruleset.thresholds(regions), regions.set_index("code")["timezone"], ruleset, NOW)}
+    assert "01月18日20时夜间体感温度 −16.0 °C" in result["220102"].zh
+    assert "01月18日18时夜间体感温度 −16.0 °C" in result["220202"].zh
+    assert result["220202"].values["at"] == "2026-01-18T12:00:00+00:00"
+
+
 def persistent(values, normals=None, region="110101"):
     ruleset = rules(overrides={"110000": {"persistent_cold": {"enabled": True}}})
     result = assess_persistent_cold(daily(region, values), ruleset.thresholds(REGIONS), TZ, ruleset, NOW, normals)
