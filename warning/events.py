@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from notifiers.schemas import SCHEMA_VERSION
 from triggers.levels import HAZARD_NAMES, LEVEL_NAMES
 from triggers.regioncodes import area_prefix
+from warning.db import write_rows
 from warning.models import Alert, OutboxMessage, Subscription, Subsidy, Task
 
 
@@ -96,7 +97,7 @@ class Outbox:
 
     def write(self, session: Session) -> None:
         if self.rows:
-            session.execute(insert(OutboxMessage.__table__), self.rows)  # (Core: no ORM objects, no RETURNING)
+            write_rows(session, OutboxMessage.__table__, self.rows)  # (no ORM objects, no RETURNING)
             self.rows = []
 
     def drop(self, _session: Session) -> None:
