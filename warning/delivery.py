@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import defer, sessionmaker
 
 from notifiers.base import DELIVERED, GONE, PERMANENT, RETRY, Message, Notifier, Outcome, next_delay_s, truncate
@@ -28,6 +28,7 @@ from notifiers.robots import DingTalkRobot, WeComRobot
 from notifiers.sms import SmsGateway
 from notifiers.targets import redact, scrub
 from notifiers.webhook import WebhookNotifier, batch_of
+from warning.db import write_rows
 from warning.events import SCHEMA_VERSION, Outbox
 from warning.leader import CLAIM_LOCK, hold_until_commit
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
@@ -225,12 +226,12 @@ def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings,
                 delivered.append({"outbox_id": s.claimed.outbox_id, "at": s.at})
             else:
                 counts[record_failure(session, failed[s.claimed.outbox_id], s, subscribers, settings, marked)] += 1
-        # Deliveries, nearly every send, as one executemany with no rows loaded; the attempts likewise
+        # Deliveries, nearly every send, as one executemany with no rows loaded; the attempts as rows
         # (the ORM would send multi-row statements that psycopg parses afresh each time).
         if delivered:
             session.execute(MARK_DELIVERED, delivered)
             counts["delivered"] += len(delivered)
-        session.execute(insert(DeliveryAttempt), [attempt_row(s) for s in sent])
+        write_rows(session, DeliveryAttempt.__table__, [attempt_row(s) for s in sent])
     return counts
 
 
