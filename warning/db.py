@@ -105,16 +105,16 @@ def write_rows(session: Session, table: Table, rows: list[dict]) -> None:
     if connection.dialect.name != "postgresql":
         session.execute(insert(table), rows)
         return
-    defaults = {c.name: c.default for c in table.columns if c.name not in rows[0] and c.default is not None
+    names = list(rows[0])
+    defaults = {c.name: c.default for c in table.columns if c.name not in names and c.default is not None
                 and not c.default.is_sequence}
-    given = len(rows[0])
-    columns = [table.c[name] for name in rows[0]] + [table.c[name] for name in defaults]
+    columns = [table.c[name] for name in [*names, *defaults]]
     processors = [c.type.dialect_impl(connection.dialect).bind_processor(connection.dialect) for c in columns]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(*filter(None, (table.schema, table.name))), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
     with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            values = [row[c.name] for c in columns[:given]] + [d.arg if d.is_scalar else d.arg(None) for d in defaults.values()]
+            values = [row[name] for name in names] + [d.arg if d.is_scalar else d.arg(None) for d in defaults.values()]
             copy.write_row([value if process is None else process(value) for value, process in zip(values, processors)])
 
 
