@@ -13,13 +13,15 @@ import orjson
 from werkzeug.wrappers import Request, Response
 
 
-def open_meteo_location(lat: float, lon: float, start: datetime, hours: int, cold: bool = False) -> dict:
+def open_meteo_location(lat: float, lon: float, start: datetime, hours: int, cold: bool = False,
+                        front_h: int = 72) -> dict:
+    """A location's answer; with `cold`, a sharp drop in strong wind `front_h` hours after `start`."""
     steps = np.arange(hours)
     base = 5.0 - (lat - 30) * 0.8
     temps = base + 6 * np.sin((steps % 24 - 9) / 24 * 2 * np.pi)
-    if cold:  # a sharp drop after the first 3 days
-        temps = temps - np.where(steps >= 72, 14.0, 0.0)
-    wind_kmh = np.where(cold & (steps >= 60) & (steps < 96), 45.0, 10.0 + (lon % 5))
+    if cold:
+        temps = temps - np.where(steps >= front_h, 14.0, 0.0)
+    wind_kmh = np.where(cold & (steps >= front_h - 12) & (steps < front_h + 24), 45.0, 10.0 + (lon % 5))
     return {"latitude": round(lat * 8) / 8, "longitude": round(lon * 8) / 8, "generationtime_ms": 0.2,
             "utc_offset_seconds": 0, "timezone": "GMT", "timezone_abbreviation": "GMT", "elevation": 100.0,
             "hourly_units": {"time": "iso8601", "temperature_2m": "°C", "apparent_temperature": "°C",
@@ -47,7 +49,8 @@ def open_meteo_handler(cold: bool = False):
         past, days = int(request.args.get("past_days", 0)), int(request.args.get("forecast_days", 7))
         today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
         start = today - timedelta(days=past)
-        body = [open_meteo_location(la, lo, start, (past + days) * 24, cold) for la, lo in zip(lats, lons)]
+        front_h = (past + 1) * 24  # the cold air arrives tomorrow (UTC), however many past days are asked
+        body = [open_meteo_location(la, lo, start, (past + days) * 24, cold, front_h) for la, lo in zip(lats, lons)]
         # (orjson, for the same reason as hour_strings: the emulator shares the 2 cores with the cycle)
         return Response(orjson.dumps(body if len(body) > 1 else body[0]), content_type="application/json")
     return handle

@@ -18,6 +18,7 @@ from triggers.levels import COLOUR_LEVELS, LEVEL_NAMES
 from triggers.model import Assessment, Evidence
 from triggers.rules import Rules
 from triggers.units import beaufort_level, tenths
+from triggers.weather import days_seen, drops_over, shortened_note
 
 HAZARD = "cold_wave"
 
@@ -27,8 +28,7 @@ def level_matrix(daily: pd.DataFrame, thresholds: pd.DataFrame):
     tmin = daily.pivot(index="region_code", columns="day", values="tmin").sort_index(axis=1)
     wind = daily.pivot(index="region_code", columns="day", values="wind_max_ms").reindex_like(tmin)
     t = tmin.to_numpy(dtype=float)
-    prev1, prev2 = shifted(t, 1), shifted(t, 2)
-    drops = {24: tenths(prev1 - t), 48: tenths(np.fmax(prev1, prev2) - t)}
+    drops = {24: drops_over(t, 1), 48: drops_over(t, 2)}
     levels = beaufort_level(wind.to_numpy(dtype=float))
     wind_level = np.fmax(shifted(levels, 1), levels)
     thr = thresholds.reindex(tmin.index)
@@ -63,25 +63,30 @@ def assess_cold_wave(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: 
     starts = local_day_starts(days, tmin.index, tz_by_code)
     limits = columns_under(thresholds.reindex(tmin.index), f"{HAZARD}.")
     t, wind_ms = tmin.to_numpy(dtype=float), wind.to_numpy(dtype=float)
+    seen = days_seen(t, 2)
 
     def evidence_at(row: int, day: int, level: str) -> Evidence:
         window = int(limits[f"{HAZARD}.{level}.window_h"][row])
         return cold_wave_evidence(
             level, day=days[day], tmin=t[row, day], drop=drops[window][row, day], window=window,
+            seen_days=min(int(seen[row, day]), window // 24),
             wind_level=wind_level[row, day], wind_ms=wind_ms[row, day],
             criterion={k: limits[f"{HAZARD}.{level}.{k}"][row] for k in ("drop_c", "tmin_max_c", "wind_level_min")})
 
     return to_assessments(HAZARD, levels, starts, timedelta(days=1), tmin.index, rules, now, evidence_at)
 
 
-def cold_wave_evidence(level, day, tmin, drop, window, wind_level, wind_ms, criterion) -> Evidence:
+def cold_wave_evidence(level, day, tmin, drop, window, seen_days, wind_level, wind_ms, criterion) -> Evidence:
     names = LEVEL_NAMES[level]
     wind_level = int(wind_level)
-    zh = (f"{day.month}月{day.day}日最低气温 {signed(tmin)} °C,{window} 小时内下降 {drop:.1f} °C,"
+    note_zh, note_en = shortened_note(window, seen_days)
+    zh = (f"{day.month}月{day.day}日最低气温 {signed(tmin)} °C,{window} 小时内下降 {drop:.1f} °C{note_zh},"
           f"平均风力 {wind_level} 级 → {names['zh']}")
-    en = (f"min {signed(tmin)} °C on {day.day} {day:%b}, down {drop:.1f} °C in {window} h, "
+    en = (f"min {signed(tmin)} °C on {day.day} {day:%b}, down {drop:.1f} °C in {window} h{note_en}, "
           f"mean wind level {wind_level} → {names['en']}")
     values = {"day": day.date().isoformat(), "tmin_c": round(float(tmin), 1), "drop_c": float(drop),
               "window_h": window, "wind_level": wind_level, "wind_ms": round(float(wind_ms), 1),
               "criterion": {k: float(v) for k, v in criterion.items()}}
+    if note_en:
+        values["data_hours"] = seen_days * 24
     return Evidence(zh=zh, en=en, values=values)

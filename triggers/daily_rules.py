@@ -12,19 +12,11 @@ from triggers.levels import COLOUR_LEVELS, LEVEL_NAMES, rank
 from triggers.model import Assessment, Evidence
 from triggers.rules import Rules
 from triggers.units import tenths
+from triggers.weather import days_seen, drops_over, shortened_note
 
 
 def minima(daily: pd.DataFrame) -> pd.DataFrame:
     return daily.pivot(index="region_code", columns="day", values="tmin").sort_index(axis=1)
-
-
-def drops_over(t: np.ndarray, days: int) -> np.ndarray:
-    """Fall of the daily minimum from the warmest of the previous `days` days to today."""
-    previous = np.full((days,) + t.shape, np.nan)
-    for back in range(1, days + 1):
-        previous[back - 1, :, back:] = t[:, :-back]
-    with np.errstate(invalid="ignore"):
-        return tenths(np.fmax.reduce(previous, axis=0) - t)
 
 
 def assess_grades(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
@@ -52,16 +44,22 @@ def assess_grades(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.
     days = pd.DatetimeIndex(tmin.columns)
     names = columns_under(thr, f"{hazard}.grades.")
 
+    seen = days_seen(t, 3)
+
     def evidence_at(row: int, day: int, level: str) -> Evidence:
         name = names[f"{hazard}.grades.{grade_at[row, day]}.name"][row]
         d24, d48, d72 = (drops[h][row, day] for h in (24, 48, 72))
+        note_zh, note_en = shortened_note(72, int(seen[row, day]))
+        values = {"day": days[day].date().isoformat(), "tmin_c": float(t[row, day]), "grade": name,
+                  "drop_24h_c": float(d24), "drop_48h_c": float(d48), "drop_72h_c": float(d72)}
+        if note_en:
+            values["data_hours"] = int(seen[row, day]) * 24
         return Evidence(
             zh=f"{days[day].month}月{days[day].day}日最低气温 {signed(t[row, day])} °C,24/48/72 小时降温 "
-               f"{d24:.1f}/{d48:.1f}/{d72:.1f} °C → {name}({LEVEL_NAMES[level]['zh']})",
+               f"{d24:.1f}/{d48:.1f}/{d72:.1f} °C{note_zh} → {name}({LEVEL_NAMES[level]['zh']})",
             en=f"min {signed(t[row, day])} °C on {days[day].day} {days[day]:%b}, drop in 24/48/72 h "
-               f"{d24:.1f}/{d48:.1f}/{d72:.1f} °C → {name} ({level})",
-            values={"day": days[day].date().isoformat(), "tmin_c": float(t[row, day]), "grade": name,
-                    "drop_24h_c": float(d24), "drop_48h_c": float(d48), "drop_72h_c": float(d72)})
+               f"{d24:.1f}/{d48:.1f}/{d72:.1f} °C{note_en} → {name} ({level})",
+            values=values)
 
     starts = local_day_starts(days, tmin.index, tz_by_code)
     return to_assessments(hazard, levels, starts, timedelta(days=1), tmin.index, rules, now, evidence_at)

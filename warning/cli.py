@@ -160,10 +160,15 @@ def config_check():
     """Validate every config file; exit 2 naming file, key and reason of each problem."""
     from warning.config import load_config
     loaded = load_config(load_settings())
-    missing = loaded.regions["latitude"].isna().sum()
-    click.echo(f"configuration OK: {len(loaded.regions)} regions ({missing} without coordinates, "
-               f"not assessed), rules {loaded.rules.version}, {len(loaded.playbook.tasks)} task templates, "
-               f"{len(loaded.subscriptions)} subscriptions")
+    regions = loaded.regions
+    unplaced = regions[regions["latitude"].isna()]
+    placed = len(regions) - len(unplaced)
+    click.echo(f"configuration OK: {len(regions)} regions, rules {loaded.rules.version}, "
+               f"{len(loaded.playbook.tasks)} task templates, {len(loaded.subscriptions)} subscriptions")
+    click.echo(f"coverage: {placed}/{len(regions)} regions with coordinates ({placed / len(regions):.1%})")
+    for row in unplaced.itertuples():
+        click.echo(f"warning: region {row.code} {row.name} has no coordinates: it gets no forecast "
+                   f"and is never assessed (regions.csv)", err=True)
 
 
 @main.group()

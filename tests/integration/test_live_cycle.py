@@ -114,7 +114,7 @@ def test_qweather_daily_forecasts_and_warnings_drive_a_cycle(make_runtime, confi
     rt = make_runtime(COLDWARN_SCENARIO="", COLDWARN_QWEATHER_API_HOST=httpserver.url_for("/").rstrip("/"),
                       COLDWARN_QWEATHER_API_KEY="test-key")
     summary = run_cycle(rt, open_source(rt), deliver=False)
-    assert summary["feeds"]["rejected"] == [] and summary["regions_assessed"] == 59
+    assert summary["feeds"]["rejected"] == [] and summary["regions_assessed"] == 60  # every Jilin county
     assert set(open_alerts(rt).values()) == {"orange"}  # 14 degC drop to -19 with a level-6 wind
     assert summary["official_warnings"] == 1  # 南关区 (43.864 N) only
     assert {req.headers.get("X-QW-Api-Key") for req, _ in httpserver.log} == {"test-key"}

@@ -127,7 +127,7 @@ def test_each_region_is_explained_by_its_own_readings_and_thresholds():
         both, ruleset.thresholds(REGIONS), REGIONS.set_index("code")["timezone"], ruleset, NOW)}
     assert result["220102"].values | {"criterion": None} == {
         "day": "2026-01-18", "tmin_c": 4.0, "drop_c": 8.0, "window_h": 48, "wind_level": 5, "wind_ms": 8.0,
-        "criterion": None}
+        "criterion": None, "data_hours": 24}  # two days given: the 48 h window saw one day before, and says so
     assert result["220102"].values["criterion"]["drop_c"] == 8.0
     assert result["110101"].values["criterion"] == {"drop_c": 6.0, "tmin_max_c": 4.0, "wind_level_min": 5.0}
     assert (result["110101"].values["tmin_c"], result["110101"].values["drop_c"]) == (2.5, 6.5)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from triggers.weather import LONGEST_LOOKBACK_DAYS
 from warning.feeds import Pulled
 from warning.feeds.formats import failed, parsed
 from warning.feeds.http import Fetched, Fetcher, FetchFailed
@@ -20,6 +21,9 @@ from warning.models import utcnow
 from warning.settings import FeedSettings
 
 PARALLEL_REQUESTS = 4  # polite to providers, enough to fill a 2-core machine's waits
+# Past days in GMT that give every rule its whole local days in any zone: the first GMT day starts
+# mid-day locally everywhere but UTC (16 h of it in UTC+8), is incomplete and so is dropped.
+PAST_DAYS_NEEDED = LONGEST_LOOKBACK_DAYS + 1
 
 
 def batch_key(codes: list[str]) -> str:
@@ -64,7 +68,7 @@ class LiveSource:
             params = {"latitude": ",".join(f"{v:.4f}" for v in batch["latitude"]),
                       "longitude": ",".join(f"{v:.4f}" for v in batch["longitude"]),
                       "hourly": HOURLY_PARAMETER, "models": om.model, "timezone": "GMT",
-                      "forecast_days": om.forecast_days, "past_days": om.past_days}
+                      "forecast_days": om.forecast_days, "past_days": max(om.past_days, PAST_DAYS_NEEDED)}
             jobs.append(lambda p=params, c=codes: self.fetch("open-meteo", om.url, p,
                                                              request={"regions": c, "params": p}, key=batch_key(c)))
         return jobs
