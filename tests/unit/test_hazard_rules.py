@@ -32,6 +32,19 @@ def test_gbt_grades(values, expected):
     assert ((result[0].level, result[0].evidence.values["grade"]) if result else None) == expected
 
 
+def test_a_grade_whose_72_hour_window_lacked_a_day_says_so():
+    # 16 Jan missing (a gap): the 72 h drop of 18 Jan is taken over 15 and 17 Jan, 48 h of data.
+    ruleset = rules()
+    frame = daily("220102", [(16.0, 0), (9.0, 0), (8.0, 0), (4.0, 0)], first_day="2026-01-15")
+    frame = frame[frame["day"] != pd.Timestamp("2026-01-16")]
+    [result] = assess_grades(frame, ruleset.thresholds(REGIONS), TZ, ruleset, NOW)
+    assert (result.evidence.values["drop_72h_c"], result.evidence.values["data_hours"]) == (12.0, 48)
+    assert "72 小时降温仅按 48 小时计" in result.evidence.zh and "covers only 48 h" in result.evidence.en
+    whole = assess_grades(daily("220102", [(16.0, 0), (9.0, 0), (8.0, 0), (4.0, 0)], first_day="2026-01-15"),
+                          ruleset.thresholds(REGIONS), TZ, ruleset, NOW)
+    assert "data_hours" not in whole[0].evidence.values and "仅按" not in whole[0].evidence.zh
+
+
 def hourly(code: str, start: str, values: list[float], column: str) -> pd.DataFrame:
     times = pd.date_range(start, periods=len(values), freq="h", tz="UTC")
     return pd.DataFrame({"region_code": code, "valid_time": times, "temp": values, "apparent_temp": values,
