@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "config" / "scenarios" / "demo"
 PROVINCE = "220000"
 NOW = datetime(2026, 1, 19, 0, 0)            # 08:00 Beijing time, 19 Jan 2026
-START = datetime(2026, 1, 17, 0, 0)          # past_days=2
-HOURS = 12 * 24                               # 2 past days + 10 forecast days
+START = datetime(2026, 1, 15, 0, 0)          # past_days=4, as the live feed asks (docs/scenarios.md)
+HOURS = 14 * 24                               # 4 past days + 10 forecast days
 LOCAL_OFFSET = timedelta(hours=8)
 FRONT_DAY = 21                                # the cold air arrives on 21 Jan (local)
 
@@ -53,6 +53,8 @@ def daily_minima(region: dict, rng: random.Random) -> dict[int, float]:
             minima[day] = minima[day - 1] - drop2
         else:
             minima[day] = minima[day - 1] + min(2.5, base - minima[day - 1]) * 0.6 + rng.uniform(-0.3, 0.3)
+    for day in (14, 15):  # the earliest past days, as calm as the 16th (drawn after, so the rest stays as it was)
+        minima[day] = minima[16]
     return minima
 
 

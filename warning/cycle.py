@@ -202,7 +202,8 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         "cycle_id": cycle_id, "scenario": source.name, "as_of": as_of.isoformat(),
         "regions_assessed": int(daily["region_code"].nunique()) if not daily.empty else 0,
         "feeds": {"ok": len(inputs.pulled) - len(failures), "rejected": [p.error for p in failures],
-                  "fallbacks": sum(p.fallback_from is not None for p in failures), "freshness": freshness},
+                  "fallbacks": sum(p.fallback_from is not None for p in failures), "freshness": freshness,
+                  "notes": [note for p in inputs.pulled if not p.error for note in p.notes]},
         "official_warnings": len(warnings),
         "alerts": alert_counts, "tasks_created": writer.tasks_created, "overdue_reminders": reminders,
         "subsidies": subsidies,
@@ -226,6 +227,7 @@ def record_feed_runs(session: Session, cycle_id: str, pulled: list[Pulled]) -> N
             cycle_id=cycle_id, feed=p.feed, format=p.format, key=p.key[:80], source=p.source[:500],
             fetched_at=utcnow(), status=status, attempts=p.attempts, elapsed_ms=p.elapsed_ms,
             fallback_from=p.fallback_from, rows=len(p.frame) if p.ok and not p.error else 0, error=p.error,
+            notes="\n".join(p.notes) or None,
             request=p.request, payload_gzip=gzip.compress(p.payload, 6) if p.payload is not None else None,
             payload_sha256=hashlib.sha256(p.payload).hexdigest() if p.payload is not None else None))
 

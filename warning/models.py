@@ -98,6 +98,7 @@ class FeedRun(Base):
     fallback_from: Mapped[int | None]  # the earlier good run used instead of this one
     rows: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)  # read, with something worth saying (one per line)
     request: Mapped[dict | None]
     payload_gzip: Mapped[bytes | None] = mapped_column(LargeBinary)
     payload_sha256: Mapped[str | None] = mapped_column(String(64))

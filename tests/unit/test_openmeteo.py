@@ -65,12 +65,14 @@ def test_locations_are_matched_in_request_order():
     (json.dumps([location(hourly__wind_speed_10m=[[1.0], 10.0])]).encode(), "wind_speed_10m: non-numeric values"),
     (json.dumps([location(), location()]).encode(), "expected 1 locations in request order, got 2"),
     (json.dumps([location(hourly_units__wind_speed_10m="furlong/h")]).encode(), "hourly_units.wind_speed_10m: unit 'furlong/h'"),
-    (json.dumps([location(hourly__temperature_2m=[-5.0, None])]).encode(), "temperature_2m: missing value at position 1"),
+    (json.dumps([location(hourly__temperature_2m=[None, -6.5])]).encode(), "temperature_2m: missing value at position 0"),
+    (json.dumps([location(hourly__temperature_2m=[None, None])]).encode(), "no hour has every required value"),
     (json.dumps([location(hourly__temperature_2m=[-5.0, 95.0])]).encode(), "value 95.0 outside -80..60"),
     (json.dumps([location(hourly__time=["2026-01-19T01:00", "2026-01-19T00:00"])]).encode(), "times must strictly increase"),
     (json.dumps([location(hourly__wind_speed_10m=[1.0])]).encode(), "wind_speed_10m: expected 2 values"),
     (json.dumps([location(hourly__time=[])]).encode(), "hourly.time: missing or empty"),
-    (json.dumps([{"error": True, "reason": "Latitude must be in range"}]).encode(), "hourly: missing"),
+    (json.dumps([{"error": True, "reason": "Latitude must be in range"}]).encode(),
+     "the provider answered with an error: Latitude must be in range"),
     (json.dumps([location(hourly={"time": ["2026-01-19T00:00"], "temperature_2m": [1.0]})]).encode(),
      "hourly.wind_speed_10m: missing"),
 ])
@@ -83,3 +85,21 @@ def test_bad_payloads_are_refused_with_a_reason(payload, message):
 def test_beaufort_levels_at_the_official_bounds():
     assert beaufort_level([7.9, 8.0, 10.7, 10.8, 13.8, 13.9, float("nan")]).tolist()[:6] == [4, 5, 5, 6, 6, 7]
     assert str(beaufort_level([float("nan")])[0]) == "nan"
+
+
+def test_trailing_nulls_past_a_models_horizon_cut_that_locations_hours_and_are_said():
+    times = [f"2026-01-19T{h:02d}:00" for h in range(4)]
+    padded = location(hourly__time=times, hourly__temperature_2m=[-5.0, -6.0, None, None],
+                      hourly__wind_speed_10m=[10.0, 10.0, None, None])
+    frame = parse(padded, location(hourly__time=times, hourly__temperature_2m=[1.0, 2.0, 3.0, 4.0],
+                                   hourly__wind_speed_10m=[5.0] * 4), codes=["220102", "220202"])
+    assert frame.groupby("region_code").size().to_dict() == {"220102": 2, "220202": 4}
+    [note] = frame.attrs["notes"]
+    assert note.startswith("test[0] (220102): values end 2 h before the time axis (after 2026-01-19 01:00 UTC)")
+
+
+def test_a_gap_inside_the_series_is_still_refused():
+    times = [f"2026-01-19T{h:02d}:00" for h in range(3)]
+    with pytest.raises(FeedRejected, match="temperature_2m: missing value at position 1"):
+        parse(location(hourly__time=times, hourly__temperature_2m=[-5.0, None, -7.0],
+                       hourly__wind_speed_10m=[1.0, 2.0, 3.0]))

@@ -22,6 +22,27 @@ class FeedRejected(ValueError):
     """A payload that must not be used; the message names the source, the field and the reason."""
 
 
+def provider_words(data) -> str | None:
+    """An error answer's own words: Open-Meteo's {"error": true, "reason": …}, QWeather's
+    {"error": {"title", "detail", "invalidParams"}}; None for anything else."""
+    if not isinstance(data, dict) or not data.get("error"):
+        return None
+    error = data["error"]
+    if not isinstance(error, dict):
+        return str(data.get("reason") or "no reason given")[:500]
+    words = ": ".join(str(error[k]) for k in ("title", "detail") if error.get(k)) or str(error)
+    if isinstance(error.get("invalidParams"), list):
+        words += f" (parameters: {', '.join(map(str, error['invalidParams']))})"
+    return words[:500]
+
+
+def provider_error(data, source: str) -> None:
+    """Refuse an error answer that came with a success status, in the provider's own words."""
+    words = provider_words(data)
+    if words is not None:
+        raise FeedRejected(f"{source}: the provider answered with an error: {words}")
+
+
 def json_payload(payload: bytes, source: str):
     """A payload's JSON, read by orjson (a national pull reads hundreds of megabytes; the standard library
     took a quarter of it), refused with the standard library's own account of what is wrong."""
@@ -29,6 +50,8 @@ def json_payload(payload: bytes, source: str):
         return jsontext.loads(payload)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise FeedRejected(f"{source}: not valid JSON: {error}") from None
+    except RecursionError:  # orjson stops at 1,024 levels, the standard library at the stack's end
+        raise FeedRejected(f"{source}: not valid JSON: nested too deeply") from None
 
 
 @dataclass
@@ -46,6 +69,7 @@ class Pulled:
     attempts: int = 1
     elapsed_ms: float = 0.0
     fallback_from: int | None = None
+    notes: list[str] = field(default_factory=list)  # what was read but is worth saying (a cut horizon)
 
     @property
     def ok(self) -> bool:

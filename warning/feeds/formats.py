@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Callable
 
@@ -12,6 +13,8 @@ from warning.feeds.cap import parse_cap
 from warning.feeds.cpi import parse_cpi_csv, parse_cpi_json, parse_nbs_index
 from warning.feeds.openmeteo import parse_forecast
 from warning.feeds.qweather import parse_qweather_alerts, parse_qweather_daily
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,11 @@ def parsed(fmt: str, source: str, payload: bytes, request: dict | None = None, k
         pulled.frame = spec.parse(payload, pulled.request, source)
     except FeedRejected as error:
         pulled.error = str(error)
+    except Exception as error:  # a payload no parser check foresaw: refused, never the cycle's end
+        log.exception("%s: %s payload could not be read", source, fmt)
+        pulled.error = f"{source}: could not be read ({type(error).__name__}: {str(error)[:300]})"
+    else:
+        pulled.notes = list(pulled.frame.attrs.get("notes", []))
     return pulled
 
 

@@ -13,9 +13,12 @@ from typing import Callable
 
 import requests
 
+from notifiers import jsontext
 from notifiers.http import retry_after_seconds
+from warning.feeds import provider_words
 
 RETRYABLE_STATUS = {408, 429}
+QUOTED_BYTES = 4096  # of an error answer: enough for the provider's own words
 
 
 class FetchFailed(Exception):
@@ -58,18 +61,22 @@ class Fetcher:
     def _attempt(self, url, params, headers) -> tuple[float | None, str, bytes | None]:
         """(wait before retrying or None for no retry, reason, payload or None)."""
         try:
-            response = self.session.get(url, params=params, headers=headers,
-                                        timeout=(self.connect_timeout_s, self.read_timeout_s))
+            with self.session.get(url, params=params, headers=headers, stream=True,
+                                  timeout=(self.connect_timeout_s, self.read_timeout_s)) as response:
+                code = response.status_code
+                ok = 200 <= code < 300
+                body, whole = read_at_most(response, self.max_bytes if ok else QUOTED_BYTES)
         except requests.Timeout:
             return 0, f"timed out after {self.read_timeout_s:g} s", None
         except requests.ConnectionError as error:
             return 0, f"connection failed: {type(error).__name__}", None
-        code = response.status_code
-        if 200 <= code < 300:
-            if len(response.content) > self.max_bytes:
-                return None, f"payload of {len(response.content)} bytes exceeds {self.max_bytes}", None
-            return None, "", response.content
-        reason = f"HTTP {code}: {response.text[:200]}"
+        except requests.RequestException as error:  # a body cut or garbled on the way: worth another try
+            return 0, f"answer unreadable: {type(error).__name__}", None
+        if ok:
+            if not whole:
+                return None, f"payload exceeds {self.max_bytes} bytes (refused while it streamed in)", None
+            return None, "", body
+        reason = f"HTTP {code}: {quoted(body)}"
         if code >= 500 or code in RETRYABLE_STATUS:
             after = retry_after_seconds(response.headers.get("Retry-After"))
             return (min(after, self.max_wait_s) if after is not None else 0), reason, None
@@ -78,3 +85,27 @@ class Fetcher:
     def _backoff(self, attempt: int) -> float:
         """Full jitter: a random wait up to backoff x 2^(attempt-1), so retries of many feeds spread."""
         return random.uniform(0, min(self.max_wait_s, self.backoff_s * 2 ** (attempt - 1)))
+
+
+def read_at_most(response: requests.Response, limit: int) -> tuple[bytes, bool]:
+    """(at most `limit` bytes of the body, whether that is all of it), never holding more than a chunk
+    beyond the limit: a declared Content-Length over it is refused before a byte is read."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return b"", False
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], False
+    return b"".join(chunks), True
+
+
+def quoted(body: bytes) -> str:
+    """What an error answer says: the provider's own words where it answers in JSON, else its start."""
+    try:
+        words = provider_words(jsontext.loads(body))
+    except (ValueError, RecursionError):
+        words = None
+    return words or body[:200].decode("utf-8", "replace")

@@ -12,7 +12,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from warning.feeds import FeedRejected, json_payload
+from warning.feeds import FeedRejected, json_payload, provider_error
 
 VARIABLES = {"temperature_2m": "temp", "apparent_temperature": "apparent_temp",
              "wind_speed_10m": "wind_speed", "wind_gusts_10m": "wind_gusts",
@@ -33,24 +33,29 @@ HOURLY_PARAMETER = ",".join(VARIABLES)
 
 def parse_forecast(payload: bytes, region_codes: list[str], source: str) -> pd.DataFrame:
     data = json_payload(payload, source)
+    provider_error(data, source)
     locations = [data] if isinstance(data, dict) else data
     if not isinstance(locations, list) or len(locations) != len(region_codes):
         count = len(locations) if isinstance(locations, list) else type(data).__name__
         raise FeedRejected(f"{source}: expected {len(region_codes)} locations in request order, got {count}")
-    columns = [location_columns(loc, code, f"{source}[{i}] ({code})")
+    notes: list[str] = []
+    columns = [location_columns(loc, code, f"{source}[{i}] ({code})", notes)
                for i, (loc, code) in enumerate(zip(locations, region_codes))]
     # One frame from the joined columns: a frame per location and a concat cost a fifth of a national pull.
     frame = pd.DataFrame({name: np.concatenate([c[name] for c in columns]) for name in columns[0]})
     frame["valid_time"] = frame["valid_time"].dt.tz_localize("UTC")
+    frame.attrs["notes"] = notes
     return frame
 
 
-def location_columns(location: object, region_code: str, where: str) -> dict[str, np.ndarray]:
-    """One location's hourly rows as columns; valid_time as UTC datetime64[us] without a zone."""
+def location_columns(location: object, region_code: str, where: str, notes: list[str]) -> dict[str, np.ndarray]:
+    """One location's hourly rows as columns; valid_time as UTC datetime64[us] without a zone.
+
+    Open-Meteo pads a model's series with null past its horizon: those trailing hours are cut (and said
+    in `notes`), while a null inside the series is refused."""
+    provider_error(location, where)
     if not isinstance(location, dict) or not isinstance(location.get("hourly"), dict):
         raise FeedRejected(f"{where}: hourly: missing")
-    if location.get("error"):
-        raise FeedRejected(f"{where}: error: {location.get('reason', 'provider reported an error')}")
     hourly, units = location["hourly"], location.get("hourly_units") or {}
     times = valid_times(hourly.get("time"), units.get("time", "iso8601"),
                         location.get("utc_offset_seconds", 0), where)
@@ -62,7 +67,28 @@ def location_columns(location: object, region_code: str, where: str) -> dict[str
             columns[name] = np.full(len(times), np.nan)
             continue
         columns[name] = converted(hourly[variable], units.get(variable), variable, len(times), where)
+    horizon = valid_horizon(columns, where)
+    if horizon < len(times):
+        notes.append(f"{where}: values end {len(times) - horizon} h before the time axis "
+                     f"(after {pd.Timestamp(times[horizon - 1]):%Y-%m-%d %H:%M} UTC): horizon cut there")
+        columns = {name: values[:horizon] for name, values in columns.items()}
     return columns
+
+
+def valid_horizon(columns: dict[str, np.ndarray], where: str) -> int:
+    """Hours up to the last one every required variable has; a missing value before it is refused."""
+    missing = np.zeros(len(columns["valid_time"]), dtype=bool)
+    for variable in REQUIRED:
+        missing |= np.isnan(columns[VARIABLES[variable]])
+    present = np.flatnonzero(~missing)
+    if not len(present):
+        raise FeedRejected(f"{where}: hourly: no hour has every required value ({', '.join(REQUIRED)})")
+    horizon = int(present[-1]) + 1
+    for variable in REQUIRED:
+        gaps = np.flatnonzero(np.isnan(columns[VARIABLES[variable]][:horizon]))
+        if len(gaps):
+            raise FeedRejected(f"{where}: hourly.{variable}: missing value at position {int(gaps[0])}")
+    return horizon
 
 
 def valid_times(raw, fmt: str, offset_s, where: str) -> np.ndarray:
@@ -99,12 +125,9 @@ def converted(raw, unit: str | None, variable: str, length: int, where: str) -> 
         raise FeedRejected(f"{where}: hourly.{variable}: expected {length} values")
     try:
         values = CONVERSIONS[unit](np.array(raw, dtype=float))  # (null: NaN)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise FeedRejected(f"{where}: hourly.{variable}: non-numeric values") from None
     name = VARIABLES[variable]
-    if variable in REQUIRED and np.isnan(values).any():
-        first = int(np.flatnonzero(np.isnan(values))[0])
-        raise FeedRejected(f"{where}: hourly.{variable}: missing value at position {first}")
     low, high = PLAUSIBLE[name]
     bad = ~np.isnan(values) & ((values < low) | (values > high))
     if bad.any():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from warning.feeds import FeedRejected, json_payload
+from warning.feeds import FeedRejected, json_payload, provider_error
 from warning.feeds.warnings import COLD_EVENTS, COLOURS, MSG_TYPES, WARNING_COLUMNS
 
 DAILY_PATH = "/v7/weather/7d"
@@ -13,6 +13,7 @@ ALERT_PATH = "/weatheralert/v1/current/{lat:.2f}/{lon:.2f}"
 
 def load_json(payload: bytes, source: str) -> dict:
     data = json_payload(payload, source)
+    provider_error(data, source)
     if not isinstance(data, dict):
         raise FeedRejected(f"{source}: expected a JSON object")
     return data
@@ -21,7 +22,7 @@ def load_json(payload: bytes, source: str) -> dict:
 def number(value, where: str, low: float, high: float) -> float:
     try:
         result = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise FeedRejected(f"{where}: not a number ({value!r})") from None
     if not low <= result <= high:
         raise FeedRejected(f"{where}: value {result:g} outside {low:g}..{high:g}")
@@ -71,7 +72,7 @@ def parse_qweather_alerts(payload: bytes, region_code: str, source: str) -> pd.D
             kind = alert["messageType"]["code"]
             row = {"region_code": region_code, "warning_id": str(alert["id"]), "source": "qweather",
                    "event_code": code, "event_name": alert["eventType"].get("name") or COLD_EVENTS.get(code, ""),
-                   "severity": alert.get("severity") or "", "colour": COLOURS.get((alert.get("color") or {}).get("code"), ""),
+                   "severity": alert.get("severity") or "", "colour": COLOURS.get(str((alert.get("color") or {}).get("code") or "").lower(), ""),
                    "msg_type": MSG_TYPES[kind], "supersedes": list(alert["messageType"].get("supersedes") or []),
                    "sent": timestamp(alert.get("issuedTime"), f"{where}.issuedTime", required=True),
                    "onset": timestamp(alert.get("onsetTime") or alert.get("effectiveTime"), f"{where}.onsetTime"),
