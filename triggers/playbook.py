@@ -9,8 +9,10 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from triggers.assess import DEFAULT_ZONE
 from triggers.levels import LEVEL_RANK, rank
 from triggers.validation import InvalidConfig, StrictModel, describe
+from triggers.workdays import end_of_working_days
 
 CASELOAD_COUNTS = ("dibao_urban", "dibao_rural", "tekun_urban", "tekun_rural", "ill_disabled",
                    "elderly_alone", "orphans", "unsupported_children", "rough_sleepers")
@@ -34,8 +36,22 @@ class Text(StrictModel):
 
 
 class Due(StrictModel):
+    """Hours from the anchor, or the end of the Nth working day after it (China's official calendar:
+    the 2016 price-linkage notice pays "within 20 working days" of the index's release)."""
     relative_to: Literal["onset", "issue"]
-    offset_h: float = Field(ge=-240, le=744)
+    offset_h: float | None = Field(default=None, ge=-240, le=744)
+    working_days: int | None = Field(default=None, ge=1, le=60)
+
+    @model_validator(mode="after")
+    def one_way_of_counting(self):
+        if (self.offset_h is None) == (self.working_days is None):
+            raise ValueError("give either offset_h or working_days")
+        return self
+
+    def time_after(self, anchor: datetime, zone: str) -> datetime:
+        if self.working_days is not None:
+            return end_of_working_days(anchor, self.working_days, zone)
+        return anchor + timedelta(hours=self.offset_h)
 
 
 HAZARDS = ("cold_wave", "cold_wave_grade", "frost", "persistent_cold", "shelter", "official", "price_linkage")
@@ -135,7 +151,8 @@ def render(text: Text, values: dict) -> dict:
 
 def plan_tasks(playbook: Playbook, *, hazard: str, level: str, stage: str, onset: datetime,
                now: datetime, caseload: dict | None, shelters: list[dict],
-               subsidy: dict | None = None, existing_types: frozenset = frozenset()) -> list[PlannedTask]:
+               subsidy: dict | None = None, existing_types: frozenset = frozenset(),
+               zone: str = DEFAULT_ZONE) -> list[PlannedTask]:
     """Tasks the playbook asks for that the county's list does not hold yet (`existing_types`: the
     types already on this alert's list or open on another of the county's alerts)."""
     planned = []
@@ -143,7 +160,7 @@ def plan_tasks(playbook: Playbook, *, hazard: str, level: str, stage: str, onset
         if template.type in existing_types:
             continue
         anchor = onset if template.due.relative_to == "onset" else now
-        due = max(anchor + timedelta(hours=template.due.offset_h), now)
+        due = max(template.due.time_after(anchor, zone), now)
         planned.append(instance_of(template, hazard, stage, due, caseload, shelters, subsidy))
     return planned
 

@@ -363,7 +363,8 @@ class CycleWriter:
             planned = plan_tasks(self.rt.config.playbook, hazard=alert.hazard, level=alert.level,
                                  stage=alert.stage, onset=alert.onset, now=self.as_of,
                                  caseload=self.caseloads.get(alert.region_code),
-                                 shelters=self.shelters.get(alert.region_code, []), existing_types=existing)
+                                 shelters=self.shelters.get(alert.region_code, []), existing_types=existing,
+                                 zone=self.regions[alert.region_code]["timezone"])
         self._add_tasks(planned, alert.region_code, alert=alert)
 
     def _open_types(self, region_code: str) -> Counter:
@@ -463,6 +464,7 @@ class CycleWriter:
             planned = plan_tasks(
                 self.rt.config.playbook, hazard="price_linkage", level="start", stage="act",
                 onset=subsidy.released_on, now=self.as_of, caseload=self.caseloads.get(subsidy.region_code),
+                zone=region["timezone"],
                 shelters=[], subsidy={"amount_yuan": subsidy.total_yuan, "month": subsidy.month,
                                       "per_person_urban": subsidy.per_person_urban,
                                       "per_person_rural": subsidy.per_person_rural,
