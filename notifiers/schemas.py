@@ -118,6 +118,8 @@ class SubsidyEvent(Versioned):
     region: Region
     month: str = Field(pattern=r"^\d{4}-\d\d$")
     triggered_by: str
+    amount_by: Literal["cpi", "food"] | None = Field(
+        default=None, description="whose rise set the amount: the higher of the two when both started the mechanism")
     index: PriceIndex
     rise_pct: float
     per_person_yuan: PerPerson

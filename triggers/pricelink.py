@@ -3,8 +3,8 @@
 Start when the month's CPI year-on-year rise reaches its threshold or the food CPI's does; the
 month no start condition holds, it stops. A county uses its own index if published, else its
 prefecture's, its province's, then the nation's, and the result says which it used.
-Subsidy per person = the monthly 低保 standard x the triggering rise (the higher if both),
-rounded to the local unit, never below the local floor.
+Subsidy per person = the monthly 低保 standard x the triggering rise (the higher if both, and
+`amount_by` says which index that was), rounded to the local unit, never below the local floor.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pandas as pd
 NATION_CODE = "000000"
 SCOPES = (("county", "code"), ("prefecture", "prefecture_code"), ("province", "province_code"))
 DECISION_COLUMNS = ["region_code", "month", "index_area", "index_scope", "cpi_yoy", "food_cpi_yoy",
-                    "released_on", "triggered_by", "rise_pct", "started"]
+                    "released_on", "triggered_by", "amount_by", "rise_pct", "started"]
 
 
 def latest_released(cpi: pd.DataFrame, now: datetime) -> pd.DataFrame:
@@ -46,9 +46,9 @@ def assess_price_linkage(cpi: pd.DataFrame, regions: pd.DataFrame, thresholds: p
     by_cpi = frame["cpi_yoy"].to_numpy() >= limits["price_linkage.cpi_start_pct"].to_numpy()
     by_food = frame["food_cpi_yoy"].to_numpy() >= limits["price_linkage.food_cpi_start_pct"].to_numpy()
     frame["triggered_by"] = np.select([by_cpi & by_food, by_cpi, by_food], ["both", "cpi", "food"], "")
-    frame["rise_pct"] = np.select(
-        [by_cpi & by_food, by_cpi, by_food],
-        [np.fmax(frame["cpi_yoy"], frame["food_cpi_yoy"]), frame["cpi_yoy"], frame["food_cpi_yoy"]], 0.0)
+    cpi_sets = by_cpi & ~(by_food & (frame["food_cpi_yoy"].to_numpy() > frame["cpi_yoy"].to_numpy()))
+    frame["amount_by"] = np.select([cpi_sets, by_food], ["cpi", "food"], "")
+    frame["rise_pct"] = np.select([cpi_sets, by_food], [frame["cpi_yoy"], frame["food_cpi_yoy"]], 0.0)
     frame["started"] = by_cpi | by_food
     return frame.rename(columns={"code": "region_code"})[DECISION_COLUMNS].reset_index(drop=True)
 

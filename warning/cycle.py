@@ -448,7 +448,7 @@ class CycleWriter:
         recipients = (int(amount["recipients_urban"] + amount["recipients_rural"]) if amount else None)
         subsidy = Subsidy(
             region_code=row["region_code"], month=row["month"], started=bool(row["started"]),
-            triggered_by=row["triggered_by"], index_area=row["index_area"], index_scope=row["index_scope"],
+            triggered_by=row["triggered_by"], amount_by=row["amount_by"] or None, index_area=row["index_area"], index_scope=row["index_scope"],
             cpi_yoy=float(row["cpi_yoy"]), food_cpi_yoy=float(row["food_cpi_yoy"]),
             rise_pct=float(row["rise_pct"]), released_on=row["released_on"].to_pydatetime(),
             per_person_urban=amount.get("per_person_urban"), per_person_rural=amount.get("per_person_rural"),

@@ -52,6 +52,7 @@ def tasklist_data(region: dict, tasks: list[Task], alert: Alert | None = None,
 def subsidy_data(subsidy: Subsidy, region: dict) -> dict:
     return {"schema_version": SCHEMA_VERSION, "subsidy_id": subsidy.id, "region": region_info(region),
             "month": subsidy.month, "triggered_by": subsidy.triggered_by,
+            "amount_by": subsidy.amount_by,
             "index": {"area_code": subsidy.index_area, "scope": subsidy.index_scope,
                       "cpi_yoy": subsidy.cpi_yoy, "food_cpi_yoy": subsidy.food_cpi_yoy,
                       "released_on": iso(subsidy.released_on)},

@@ -168,6 +168,7 @@ class Subsidy(Base):
     month: Mapped[str] = mapped_column(String(7))
     started: Mapped[bool] = mapped_column(Boolean)
     triggered_by: Mapped[str] = mapped_column(String(8))
+    amount_by: Mapped[str | None] = mapped_column(String(8))  # cpi or food: whose rise set the amount
     index_area: Mapped[str] = mapped_column(RegionCode)
     index_scope: Mapped[str] = mapped_column(String(16))
     cpi_yoy: Mapped[float]

@@ -52,6 +52,8 @@ def test_demo_cycle_raises_the_designed_levels_plans_tasks_and_delivers(make_run
     assert sum(len(e["data"]["tasks"]) for e in tasklists) == summary["tasks_created"]
     assert {e["data"]["region"]["code"] for e in events if e["type"] == "subsidy.issued"} == {
         r["code"] for r in demo.jilin_regions() if r["prefecture_code"] != "220100"}
+    # Jilin's food index (+6.4 %) started it, the general one (+1.9 %) did not: food set the amount
+    assert {e["data"]["amount_by"] for e in events if e["type"] == "subsidy.issued"} == {"food"}
     ids = [req.headers["webhook-id"] for req, _ in receiver.log]
     assert len(ids) == len(set(ids))
 

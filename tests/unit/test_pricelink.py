@@ -22,13 +22,14 @@ def decide(table, ruleset=None):
     return assess_price_linkage(table, REGIONS, ruleset.thresholds(REGIONS), NOW).set_index("region_code")
 
 
-@pytest.mark.parametrize("cpi_yoy, food, started, by, rise", [
-    (3.5, 0.0, True, "cpi", 3.5), (3.4, 5.9, False, "", 0.0), (1.0, 6.0, True, "food", 6.0),
-    (3.6, 6.4, True, "both", 6.4), (4.1, 6.0, True, "both", 6.0),
+@pytest.mark.parametrize("cpi_yoy, food, started, by, rise, amount_by", [
+    (3.5, 0.0, True, "cpi", 3.5, "cpi"), (3.4, 5.9, False, "", 0.0, ""), (1.0, 6.0, True, "food", 6.0, "food"),
+    (3.6, 6.4, True, "both", 6.4, "food"), (4.1, 6.0, True, "both", 6.0, "food"),
+    (6.5, 6.2, True, "both", 6.5, "cpi"), (6.0, 6.0, True, "both", 6.0, "cpi"),  # a tie: the general index
 ])
-def test_start_rule(cpi_yoy, food, started, by, rise):
+def test_start_rule_and_the_index_that_sets_the_amount(cpi_yoy, food, started, by, rise, amount_by):
     row = decide(cpi(("000000", "2025-12", cpi_yoy, food, "2026-01-09"))).loc["110101"]
-    assert (row.started, row.triggered_by, row.rise_pct) == (started, by, rise)
+    assert (row.started, row.triggered_by, row.rise_pct, row.amount_by) == (started, by, rise, amount_by)
 
 
 def test_index_falls_back_county_prefecture_province_nation_and_says_which():
@@ -62,7 +63,8 @@ def amounts(rise, urban_standard, rural_standard, ruleset=None, **counts):
     ruleset = ruleset or rules()
     started = pd.DataFrame([{"region_code": "110101", "month": "2025-12", "index_area": "000000",
                              "index_scope": "nation", "cpi_yoy": 1.0, "food_cpi_yoy": rise,
-                             "released_on": NOW, "triggered_by": "food", "rise_pct": rise, "started": True}])
+                             "released_on": NOW, "triggered_by": "food", "amount_by": "food", "rise_pct": rise,
+                             "started": True}])
     return subsidy_amounts(started, caseload("110101", urban_standard, rural_standard, **counts),
                            ruleset.thresholds(REGIONS)).iloc[0]
 
