@@ -17,7 +17,8 @@ from triggers.levels import COLOUR_LEVELS
 from triggers.model import Assessment, Evidence
 from triggers.rules import Rules
 
-Evidence_at = Callable[[int, int, str], Evidence]  # (row, slot, level) -> evidence
+# (row, slot, level) -> evidence; with `lowest` given to to_assessments, also the period's lowest slot
+Evidence_at = Callable[..., Evidence]
 
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -38,7 +39,10 @@ def local_day_starts(days: pd.DatetimeIndex, codes: pd.Index, tz_by_code: pd.Ser
 
 
 def to_assessments(hazard: str, levels: np.ndarray, starts_ns: np.ndarray, slot: timedelta, codes: pd.Index,
-                   rules: Rules, now: datetime, evidence_at: Evidence_at) -> list[Assessment]:
+                   rules: Rules, now: datetime, evidence_at: Evidence_at,
+                   lowest: np.ndarray | None = None) -> list[Assessment]:
+    """With `lowest` (values per region and slot, the lower the more severe), the evidence names the
+    most severe slot of the top level and the most severe of the whole period, not the first."""
     now_ns = pd.Timestamp(now).value
     horizon_ns = pd.Timestamp(now + timedelta(hours=rules.stages.prepare_within_h)).value
     slot_ns = int(slot.total_seconds() * 1e9)
@@ -47,14 +51,16 @@ def to_assessments(hazard: str, levels: np.ndarray, starts_ns: np.ndarray, slot:
     out = []
     for row in np.flatnonzero(levels.max(axis=1) > 0):
         firing = np.flatnonzero(levels[row] > 0)
-        peak = firing[np.argmax(levels[row, firing])]
+        top = firing[levels[row, firing] == levels[row, firing].max()]
+        peak = top[np.nanargmin(lowest[row, top])] if lowest is not None else top[0]
         level = COLOUR_LEVELS[levels[row, peak] - 1]
         onset = utc(starts_ns[row, firing[0]])
         lead = max(0.0, (onset - now).total_seconds() / 3600)
         out.append(Assessment(
             region_code=codes[row], hazard=hazard, level=level, stage=rules.stages.stage_for(lead), onset=onset,
             ends=utc(starts_ns[row, firing[-1]] + slot_ns), lead_time_h=round(lead, 1),
-            evidence=evidence_at(row, peak, level), rule_version=rules.version))
+            evidence=(evidence_at(row, peak, level, firing[np.nanargmin(lowest[row, firing])])
+                      if lowest is not None else evidence_at(row, peak, level)), rule_version=rules.version))
     return out
 
 

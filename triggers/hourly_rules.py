@@ -45,6 +45,16 @@ def starts_of(times: pd.DatetimeIndex, rows: int) -> np.ndarray:
     return np.broadcast_to(times.as_unit("ns").asi8, (rows, len(times)))
 
 
+def at_and_lowest(times: pd.DatetimeIndex, zone: str, values: np.ndarray, slot: int, low: int):
+    """The local time of the deciding hour, and (zh, en) words for the period's lowest hour if another."""
+    when = times[slot].tz_convert(zone)
+    if low == slot or values[low] >= values[slot]:
+        return when, "", ""
+    lowest = times[low].tz_convert(zone)
+    return (when, f";期间最低 {signed(values[low])} °C({lowest:%m月%d日%H时})",
+            f"; lowest {signed(values[low])} °C at {lowest:%d %b %H:%M}")
+
+
 def assess_frost(hourly: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
                  now: datetime) -> list[Assessment]:
     """Blue when the ground minimum reaches 0 degC within 48 h, yellow -3 within 24 h, orange -5 within 24 h
@@ -71,13 +81,16 @@ def assess_frost(hourly: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.
     zones = zones_of(values.index, tz_by_code)
     what_zh, what_en = ("地面最低温度", "ground minimum") if on_ground else ("最低气温(无地温资料)", "air minimum (no ground data)")
 
-    def evidence_at(row: int, hour: int, level: str) -> Evidence:
-        when = times[hour].tz_convert(zones[row])
-        return Evidence(zh=f"{when:%m月%d日%H时}{what_zh} {signed(v[row, hour])} °C → 霜冻{LEVEL_NAMES[level]['zh']}",
-                        en=f"{what_en} {signed(v[row, hour])} °C at {when:%d %b %H:%M} → frost {level}",
-                        values={"at": times[hour].isoformat(), "value_c": float(v[row, hour]), "on_ground": on_ground})
+    def evidence_at(row: int, hour: int, level: str, low: int) -> Evidence:
+        when, lowest_zh, lowest_en = at_and_lowest(times, zones[row], v[row], hour, low)
+        return Evidence(zh=f"{when:%m月%d日%H时}{what_zh} {signed(v[row, hour])} °C → 霜冻{LEVEL_NAMES[level]['zh']}"
+                           f"{lowest_zh}",
+                        en=f"{what_en} {signed(v[row, hour])} °C at {when:%d %b %H:%M} → frost {level}{lowest_en}",
+                        values={"at": times[hour].isoformat(), "value_c": float(v[row, hour]), "on_ground": on_ground,
+                                "lowest_at": times[low].isoformat(), "lowest_c": float(v[row, low])})
 
-    return to_assessments(hazard, levels, starts_of(times, len(values)), HOUR, values.index, rules, now, evidence_at)
+    return to_assessments(hazard, levels, starts_of(times, len(values)), HOUR, values.index, rules, now, evidence_at,
+                          lowest=v)
 
 
 def assess_shelter(hourly: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
@@ -105,10 +118,14 @@ def assess_shelter(hourly: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: p
     levels[~enabled_rows(thresholds, hazard, values.index)] = 0
     zones = zones_of(values.index, tz_by_code)
 
-    def evidence_at(row: int, slot: int, level: str) -> Evidence:
-        when = times[slot].tz_convert(zones[row])
-        return Evidence(zh=f"{when:%m月%d日%H时}夜间体感温度 {signed(v[row, slot])} °C → 庇寒{LEVEL_NAMES[level]['zh']}",
-                        en=f"apparent temperature {signed(v[row, slot])} °C at night, {when:%d %b %H:%M} → shelter {level}",
-                        values={"at": times[slot].isoformat(), "apparent_c": float(v[row, slot])})
+    def evidence_at(row: int, slot: int, level: str, low: int) -> Evidence:
+        when, lowest_zh, lowest_en = at_and_lowest(times, zones[row], v[row], slot, low)
+        return Evidence(zh=f"{when:%m月%d日%H时}夜间体感温度 {signed(v[row, slot])} °C → 庇寒{LEVEL_NAMES[level]['zh']}"
+                           f"{lowest_zh}",
+                        en=f"apparent temperature {signed(v[row, slot])} °C at night, {when:%d %b %H:%M} → shelter "
+                           f"{level}{lowest_en}",
+                        values={"at": times[slot].isoformat(), "apparent_c": float(v[row, slot]),
+                                "lowest_at": times[low].isoformat(), "lowest_c": float(v[row, low])})
 
-    return to_assessments(hazard, levels, starts_of(times, len(values)), HOUR, values.index, rules, now, evidence_at)
+    return to_assessments(hazard, levels, starts_of(times, len(values)), HOUR, values.index, rules, now, evidence_at,
+                          lowest=v)

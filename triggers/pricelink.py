@@ -5,6 +5,7 @@ month no start condition holds, it stops. A county uses its own index if publish
 prefecture's, its province's, then the nation's, and the result says which it used.
 Subsidy per person = the monthly 低保 standard x the triggering rise (the higher if both, and
 `amount_by` says which index that was), rounded to the local unit, never below the local floor.
+Each decision is judged by the rules in force in its index's month (a period may change them).
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from triggers.rules import Rules
+
 
 NATION_CODE = "000000"
 SCOPES = (("county", "code"), ("prefecture", "prefecture_code"), ("province", "province_code"))
 DECISION_COLUMNS = ["region_code", "month", "index_area", "index_scope", "cpi_yoy", "food_cpi_yoy",
-                    "released_on", "triggered_by", "amount_by", "rise_pct", "started"]
+                    "released_on", "triggered_by", "amount_by", "rise_pct", "started", "round_to_yuan",
+                    "floor_yuan"]
+LIMITS = ["cpi_start_pct", "food_cpi_start_pct", "round_to_yuan", "floor_yuan"]
 
 
 def latest_released(cpi: pd.DataFrame, now: datetime) -> pd.DataFrame:
@@ -27,9 +32,20 @@ def latest_released(cpi: pd.DataFrame, now: datetime) -> pd.DataFrame:
     return released.sort_values(["area_code", "month"]).groupby("area_code").tail(1).set_index("area_code")
 
 
-def assess_price_linkage(cpi: pd.DataFrame, regions: pd.DataFrame, thresholds: pd.DataFrame,
+def limits_in_month(rules: Rules, regions: pd.DataFrame, codes: pd.Series, months: pd.Series) -> pd.DataFrame:
+    """Each row's price-linkage limits as in force in its month, in the order of `codes`."""
+    limits = pd.DataFrame(index=codes.index, columns=LIMITS, dtype=float)
+    for month in months.unique():
+        rows = (months == month).to_numpy()
+        table = rules.in_month(month).thresholds(regions[regions["code"].isin(codes[rows])])
+        limits.loc[rows] = table.loc[codes[rows], [f"price_linkage.{k}" for k in LIMITS]].to_numpy(dtype=float)
+    return limits
+
+
+def assess_price_linkage(cpi: pd.DataFrame, regions: pd.DataFrame, rules: Rules,
                          now: datetime) -> pd.DataFrame:
-    """One row per region that has any index: which month, which area's index, started or not."""
+    """One row per region that has any index: which month, which area's index, started or not, and
+    the rounding and floor its amount will take."""
     latest = latest_released(cpi, now)
     frame = regions[["code", "prefecture_code", "province_code"]].copy()
     frame["index_area"] = pd.NA
@@ -42,9 +58,10 @@ def assess_price_linkage(cpi: pd.DataFrame, regions: pd.DataFrame, thresholds: p
     frame = frame.dropna(subset=["index_area"])
     figures = latest.loc[frame["index_area"], ["month", "cpi_yoy", "food_cpi_yoy", "released_on"]]
     frame = frame.assign(**{c: figures[c].to_numpy() for c in figures.columns})
-    limits = thresholds.loc[frame["code"]]
-    by_cpi = frame["cpi_yoy"].to_numpy() >= limits["price_linkage.cpi_start_pct"].to_numpy()
-    by_food = frame["food_cpi_yoy"].to_numpy() >= limits["price_linkage.food_cpi_start_pct"].to_numpy()
+    limits = limits_in_month(rules, regions, frame["code"], frame["month"])
+    frame = frame.assign(round_to_yuan=limits["round_to_yuan"], floor_yuan=limits["floor_yuan"])
+    by_cpi = frame["cpi_yoy"].to_numpy() >= limits["cpi_start_pct"].to_numpy()
+    by_food = frame["food_cpi_yoy"].to_numpy() >= limits["food_cpi_start_pct"].to_numpy()
     frame["triggered_by"] = np.select([by_cpi & by_food, by_cpi, by_food], ["both", "cpi", "food"], "")
     cpi_sets = by_cpi & ~(by_food & (frame["food_cpi_yoy"].to_numpy() > frame["cpi_yoy"].to_numpy()))
     frame["amount_by"] = np.select([cpi_sets, by_food], ["cpi", "food"], "")
@@ -58,8 +75,7 @@ def round_money(amount: np.ndarray, unit: np.ndarray) -> np.ndarray:
     return np.floor(amount / unit + 0.5 + 1e-9) * unit
 
 
-def subsidy_amounts(started: pd.DataFrame, caseload: pd.DataFrame,
-                    thresholds: pd.DataFrame) -> pd.DataFrame:
+def subsidy_amounts(started: pd.DataFrame, caseload: pd.DataFrame) -> pd.DataFrame:
     """Per started region: per-person amounts (urban, rural), recipients and total, in yuan.
 
     Urban 低保 and 特困 recipients, orphans and 事实无人抚养 children are paid on the urban 低保
@@ -69,9 +85,8 @@ def subsidy_amounts(started: pd.DataFrame, caseload: pd.DataFrame,
     if frame.empty:
         return frame.assign(per_person_urban=[], per_person_rural=[], recipients_urban=[],
                             recipients_rural=[], total_yuan=[])
-    limits = thresholds.loc[frame["region_code"]]
-    unit = limits["price_linkage.round_to_yuan"].to_numpy(dtype=float)
-    floor = limits["price_linkage.floor_yuan"].to_numpy(dtype=float)
+    unit = frame["round_to_yuan"].to_numpy(dtype=float)
+    floor = frame["floor_yuan"].to_numpy(dtype=float)
     rise = frame["rise_pct"].to_numpy(dtype=float) / 100
     urban = np.maximum(round_money(frame["dibao_standard_urban"].to_numpy(float) * rise, unit), floor)
     rural = np.maximum(round_money(frame["dibao_standard_rural"].to_numpy(float) * rise, unit), floor)

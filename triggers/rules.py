@@ -2,6 +2,9 @@
 
 Thresholds inherit nation -> province -> prefecture -> county: an override names a region code
 and only the keys it changes. Every merged result is validated like the national rules.
+A period changes the national rules for a span of months (2022's temporary CPI start of 3.0 %):
+`Rules.in_month` gives the rules in force in a month, for weather the cycle's own and for the
+price linkage the index's, so replaying an old month judges it by that month's rules.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from triggers.validation import InvalidConfig, StrictModel, describe
 # 发改价格〔2021〕1553号: the national start thresholds; localities may lower them, never raise.
 NATIONAL_CPI_START_PCT = 3.5
 NATIONAL_FOOD_CPI_START_PCT = 6.0
+START_KEYS = ("cpi_start_pct", "food_cpi_start_pct")
 
 
 class CmaLevel(StrictModel):
@@ -166,6 +170,27 @@ class PriceLinkageRule(StrictModel):
     floor_yuan: float = Field(default=0, ge=0, le=1000)
 
 
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class Period(StrictModel):
+    """National rules changed for the months from `start` to `until` (both included, YYYY-MM)."""
+
+    start: str = Field(pattern=MONTH)
+    until: str = Field(pattern=MONTH)
+    note: str = ""
+    changes: dict = Field(min_length=1)  # like an override: rule sections and only the keys they change
+
+    @model_validator(mode="after")
+    def in_order(self):
+        if self.until < self.start:
+            raise ValueError("until must not come before start")
+        return self
+
+    def covers(self, month: str) -> bool:
+        return self.start <= month <= self.until
+
+
 class Stages(StrictModel):
     act_within_h: float = Field(default=48, gt=0, le=240)
     prepare_within_h: float = Field(default=120, gt=0, le=240)
@@ -206,6 +231,7 @@ HAZARDS = ("cold_wave", "cold_wave_grade", "frost", "persistent_cold", "shelter"
 class RuleSet(RegionalRules):
     stages: Stages = Stages()
     reconcile: ReconcilePolicy = ReconcilePolicy()
+    periods: list[Period] = []
     overrides: dict[str, dict] = {}
 
 
@@ -217,6 +243,7 @@ class Rules:
         self.version = version
         self.content = content or {}  # the file as read, kept with the version it hashes to
         self._effective: dict[tuple[str, ...], RegionalRules] = {}
+        self._months: dict[tuple[int, ...], Rules] = {}
 
     @property
     def stages(self) -> Stages:
@@ -226,12 +253,29 @@ class Rules:
     def reconcile(self) -> ReconcilePolicy:
         return self.ruleset.reconcile
 
+    def in_month(self, month: str) -> Rules:
+        """The rules in force in `month` (YYYY-MM): the national rules as its periods change them."""
+        active = tuple(i for i, p in enumerate(self.ruleset.periods) if p.covers(month))
+        if not active:
+            return self
+        if active not in self._months:
+            national = self.ruleset.model_dump(include=set(RegionalRules.model_fields))
+            for index in active:
+                national = deep_merge(national, self.ruleset.periods[index].changes)
+            changed = self.ruleset.model_copy(update=dict(RegionalRules.model_validate(national)))
+            self._months[active] = Rules(changed, self.version, self.content)
+        return self._months[active]
+
     def for_chain(self, chain: tuple[str, ...]) -> RegionalRules:
-        """Effective rules for a region whose overriding ancestors (outermost first) are `chain`."""
+        """Effective rules for a region whose overriding ancestors (outermost first) are `chain`.
+        A locality may lower the price-linkage starts, never raise them: a local value above the one
+        it inherits (as when a period lowers the national start below it) gives way to the inherited."""
         if chain not in self._effective:
             merged = self.ruleset.model_dump(include=set(RegionalRules.model_fields))
             for code in chain:
+                inherited = merged["price_linkage"]
                 merged = deep_merge(merged, self.ruleset.overrides[code])
+                merged["price_linkage"] = no_higher(merged["price_linkage"], inherited)
             self._effective[chain] = RegionalRules.model_validate(merged)
         return self._effective[chain]
 
@@ -244,6 +288,20 @@ class Rules:
         chains = [self.override_chain(r) for r in regions.to_dict("records")]
         flat = {chain: flatten(self.for_chain(chain)) for chain in set(chains)}
         return pd.DataFrame([flat[c] for c in chains], index=regions["code"].to_numpy())
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def no_higher(section, inherited):
+    """The price-linkage section with its start thresholds no higher than those inherited (anything
+    malformed is left for validation to name)."""
+    if not isinstance(section, dict) or not isinstance(inherited, dict):
+        return section
+    lowered = {key: min(section[key], inherited[key]) for key in START_KEYS
+               if is_number(section.get(key)) and is_number(inherited.get(key))}
+    return section | lowered
 
 
 def flatten(rules: RegionalRules) -> dict:
@@ -288,6 +346,11 @@ def parse_rules(data: object, known_codes: set[str] | None, source: str = "rules
         raise InvalidConfig(describe(error, source)) from None
     rules = Rules(ruleset, version=rules_version(data), content=data)
     problems = []
+    for index, period in enumerate(ruleset.periods):
+        try:
+            rules.in_month(period.start)
+        except ValidationError as error:
+            problems += describe(error, source, prefix=f"periods.{index}.changes")
     for code, override in ruleset.overrides.items():
         problems += override_problems(rules, code, override, known_codes, source)
     if problems:
@@ -307,8 +370,8 @@ def override_problems(rules: Rules, code: str, override: object, known: set[str]
     except ValidationError as error:
         return describe(error, source, prefix=f"overrides.{code}")
     parent = rules.for_chain(chain[:-1]).price_linkage
-    raised = [key for key in ("cpi_start_pct", "food_cpi_start_pct")
-              if getattr(effective.price_linkage, key) > getattr(parent, key)]
+    own = override.get("price_linkage") if isinstance(override.get("price_linkage"), dict) else {}
+    raised = [key for key in START_KEYS if is_number(own.get(key)) and own[key] > getattr(parent, key)]
     return [f"{where}.price_linkage.{key}: may be lowered locally, never raised above "
             f"{getattr(parent, key)}" for key in raised]
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from triggers.assess import DEFAULT_ZONE
 from triggers.engine import assess_weather
 from triggers.manual import apply_manual
 from triggers.model import Assessment, Decision, OpenAlert
@@ -155,7 +157,9 @@ class Assessed:
 
 
 def assess_inputs(inputs: Inputs, config: AppConfig, rules: Rules, as_of: datetime) -> Assessed:
-    """Every weather rule over one cycle's feeds: what the cycle acts on, and what a rules preview replays."""
+    """Every weather rule over one cycle's feeds: what the cycle acts on, and what a rules preview replays.
+    The rules are those in force in the cycle's month (Beijing time), so a replay judges it as then."""
+    rules = rules.in_month(as_of.astimezone(ZoneInfo(DEFAULT_ZONE)).strftime("%Y-%m"))
     thresholds = rules.thresholds(config.regions)
     hourly = inputs.frames("hourly")
     daily = daily_frame(hourly, inputs.frames("daily"), config.tz_by_code)
@@ -175,7 +179,7 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         weather = assess_inputs(inputs, config, config.rules, as_of)
         thresholds, daily, warnings, assessments = (weather.thresholds, weather.daily, weather.warnings,
                                                     weather.assessments)
-        prices = assess_price_linkage(cpi, config.regions, thresholds, as_of) if not cpi.empty else pd.DataFrame()
+        prices = assess_price_linkage(cpi, config.regions, config.rules, as_of) if not cpi.empty else pd.DataFrame()
     with rt.sessions.begin() as session:
         sync_config_subscriptions(session, config.subscriptions)
         record_version(session, config.rules, "rules.yaml", "in force at this cycle")
@@ -190,7 +194,7 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
             outbox = Outbox(session, cycle_id, utcnow(), rt.settings.delivery.retry_schedule_s[0])
             writer = CycleWriter(session, rt, outbox, as_of, watch)
             alert_counts = writer.apply_decisions(decisions, open_alerts)
-            subsidies = writer.apply_price_decisions(prices, thresholds)
+            subsidies = writer.apply_price_decisions(prices)
             freshness = update_freshness(session, inputs.data_times(), utcnow(), rt.settings.feeds.freshness, outbox)
             reminders = remind_overdue(session, config, outbox, as_of)
     deliveries = Counter(delivered=0, failed=0, parked=0)
@@ -422,7 +426,7 @@ class CycleWriter:
                 self.regions[region_code], [SimpleNamespace(**task) for task in tasks], alert, subsidy))
         self.unsent_lists.clear()
 
-    def apply_price_decisions(self, prices: pd.DataFrame, thresholds: pd.DataFrame) -> dict:
+    def apply_price_decisions(self, prices: pd.DataFrame) -> dict:
         """One decision per (region, month), made once; started ones get a subsidy and a task."""
         counts = {"decided": 0, "started": 0, "total_yuan": 0.0}
         if prices.empty:
@@ -431,7 +435,7 @@ class CycleWriter:
         new = prices[[(r, m) not in decided for r, m in zip(prices["region_code"], prices["month"])]]
         caseload = pd.DataFrame(list(self.caseloads.values()))
         started = new[new["started"]]
-        amounts = (subsidy_amounts(started, caseload, thresholds).set_index("region_code")
+        amounts = (subsidy_amounts(started, caseload).set_index("region_code")
                    if not caseload.empty and not started.empty else pd.DataFrame())
         for row in new.to_dict("records"):
             amount = amounts.loc[row["region_code"]].to_dict() if row["region_code"] in amounts.index else {}

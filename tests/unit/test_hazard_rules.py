@@ -82,6 +82,41 @@ def test_frost_without_ground_temperature_uses_the_air_and_says_so():
     assert result.evidence.values["on_ground"] is False and "无地温资料" in result.evidence.zh
 
 
+def frost_evidence(values):
+    ruleset = rules()
+    [result] = assess_frost(hourly("220102", "2026-10-20T16:00", values, "ground_temp"), ruleset.thresholds(REGIONS),
+                            TZ, ruleset, at("2026-10-20T16:00:00"))
+    return result.level, result.evidence
+
+
+def test_frost_evidence_names_the_coldest_hour_not_the_first_that_crossed():
+    values = [5.0] * 60
+    values[2], values[30], values[40] = -0.5, -2.0, -2.8  # all blue (none -3 within 24 h)
+    level, evidence = frost_evidence(values)
+    assert (level, evidence.values["value_c"], evidence.values["at"]) == ("blue", -2.8, "2026-10-22T08:00:00+00:00")
+    assert "10月22日16时地面最低温度 −2.8 °C → 霜冻蓝色" == evidence.zh  # 08:00 UTC, 16:00 in Beijing
+
+
+def test_frost_evidence_adds_the_lowest_of_the_period_when_it_is_not_the_deciding_hour():
+    values = [5.0] * 60
+    values[10], values[12], values[30] = -5.2, -5.6, -6.0  # orange within 24 h; -6.0 later, beyond orange's window
+    level, evidence = frost_evidence(values)
+    assert (level, evidence.values["value_c"], evidence.values["lowest_c"]) == ("orange", -5.6, -6.0)
+    assert evidence.zh.endswith("→ 霜冻橙色;期间最低 −6.0 °C(10月22日06时)")
+    assert evidence.en.endswith("→ frost orange; lowest −6.0 °C at 22 Oct 06:00")
+
+
+def test_night_shelter_evidence_names_the_coldest_night_hour():
+    values = [5.0] * 48
+    values[20], values[23], values[26] = -15.5, -16.5, -16.0  # all yellow, 20:00-02:00 in Beijing
+    ruleset = rules()
+    [result] = assess_shelter(hourly("220102", "2026-01-17T16:00", values, "temp"), ruleset.thresholds(REGIONS),
+                              TZ, ruleset, NOW)
+    assert (result.level, result.evidence.values["apparent_c"]) == ("yellow", -16.5)
+    assert result.evidence.zh.startswith("01月18日23时夜间体感温度 −16.5 °C")
+    assert result.onset == at("2026-01-18T12:00:00")  # the onset is still the first hour that crossed
+
+
 @pytest.mark.parametrize("local_hour, value, expected", [
     (20, 0.0, "blue"), (20, 0.1, None), (12, -30.0, None),         # night only (16:00-08:00 local)
     (3, -15.0, "yellow"), (7, -20.6, "orange"), (8, -25.0, None),  # 08:00 is day again

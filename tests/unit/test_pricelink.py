@@ -19,7 +19,7 @@ def cpi(*rows) -> pd.DataFrame:
 
 def decide(table, ruleset=None):
     ruleset = ruleset or rules()
-    return assess_price_linkage(table, REGIONS, ruleset.thresholds(REGIONS), NOW).set_index("region_code")
+    return assess_price_linkage(table, REGIONS, ruleset, NOW).set_index("region_code")
 
 
 @pytest.mark.parametrize("cpi_yoy, food, started, by, rise, amount_by", [
@@ -60,13 +60,8 @@ def caseload(code, urban_standard, rural_standard, **counts):
 
 
 def amounts(rise, urban_standard, rural_standard, ruleset=None, **counts):
-    ruleset = ruleset or rules()
-    started = pd.DataFrame([{"region_code": "110101", "month": "2025-12", "index_area": "000000",
-                             "index_scope": "nation", "cpi_yoy": 1.0, "food_cpi_yoy": rise,
-                             "released_on": NOW, "triggered_by": "food", "amount_by": "food", "rise_pct": rise,
-                             "started": True}])
-    return subsidy_amounts(started, caseload("110101", urban_standard, rural_standard, **counts),
-                           ruleset.thresholds(REGIONS)).iloc[0]
+    started = decide(cpi(("000000", "2025-12", 1.0, rise, "2026-01-09")), ruleset).loc[["110101"]].reset_index()
+    return subsidy_amounts(started, caseload("110101", urban_standard, rural_standard, **counts)).iloc[0]
 
 
 def test_amount_is_standard_times_rise_rounded_half_up():
@@ -89,7 +84,40 @@ def test_floor_and_finer_rounding_are_local_choices():
 
 def test_the_mechanism_stops_the_month_no_condition_holds():
     table = cpi(("000000", "2025-11", 3.6, 1.0, "2025-12-10"), ("000000", "2025-12", 3.4, 5.9, "2026-01-09"))
-    december = assess_price_linkage(table, REGIONS, rules().thresholds(REGIONS), at("2025-12-20T00:00:00"))
-    january = assess_price_linkage(table, REGIONS, rules().thresholds(REGIONS), NOW)
+    december = assess_price_linkage(table, REGIONS, rules(), at("2025-12-20T00:00:00"))
+    january = assess_price_linkage(table, REGIONS, rules(), NOW)
     assert december.set_index("region_code").loc["110101", ["month", "started"]].tolist() == ["2025-11", True]
     assert january.set_index("region_code").loc["110101", ["month", "started"]].tolist() == ["2025-12", False]
+
+
+def test_a_replayed_month_is_judged_by_the_rules_of_that_month():
+    # The shipped rules carry 2022's temporary change: a CPI start of 3.0 % for Sept 2022 - Mar 2023.
+    table = cpi(("000000", "2022-10", 3.2, 1.0, "2022-11-09"), ("000000", "2023-04", 3.2, 1.0, "2023-05-11"))
+    october = assess_price_linkage(table, REGIONS, rules(), at("2022-11-20T00:00:00")).set_index("region_code")
+    april = assess_price_linkage(table, REGIONS, rules(), at("2023-05-20T00:00:00")).set_index("region_code")
+    assert october.loc["110101", ["month", "started", "triggered_by"]].tolist() == ["2022-10", True, "cpi"]
+    assert april.loc["110101", ["month", "started"]].tolist() == ["2023-04", False]
+
+
+def test_a_period_lowering_the_national_start_is_not_undone_by_a_local_one():
+    # Wuhan-like local start of 3.3 %: 3.3 in normal months, the period's 3.0 while it lasts.
+    ruleset = rules(overrides={"110000": {"price_linkage": {"cpi_start_pct": 3.3}}})
+    normal = ruleset.in_month("2024-01").thresholds(REGIONS)["price_linkage.cpi_start_pct"]
+    temporary = ruleset.in_month("2023-03").thresholds(REGIONS)["price_linkage.cpi_start_pct"]
+    assert normal.to_dict() == {"220102": 3.5, "220202": 3.5, "110101": 3.3}
+    assert temporary.to_dict() == {"220102": 3.0, "220202": 3.0, "110101": 3.0}
+
+
+@pytest.mark.parametrize("period, problem", [
+    ({"start": "2023-03", "until": "2022-09", "changes": {"price_linkage": {"cpi_start_pct": 3.0}}},
+     "rules.yaml: periods.0: Value error, until must not come before start"),
+    ({"start": "2022-09", "until": "2023-03", "changes": {"price_linkage": {"cpi_start_pct": 4.0}}},
+     "rules.yaml: periods.0.changes.price_linkage.cpi_start_pct: Input should be less than or equal to 3.5"),
+    ({"start": "2022-9", "until": "2023-03", "changes": {"price_linkage": {"cpi_start_pct": 3.0}}},
+     "rules.yaml: periods.0.start: String should match pattern"),
+])
+def test_bad_periods_are_refused_naming_the_field(period, problem):
+    from triggers.validation import InvalidConfig
+    with pytest.raises(InvalidConfig) as caught:
+        rules(periods=[period])
+    assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
