@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_feeds.py [--batch-size 100]
 
 The emulator runs in its own process on loopback (so peak memory is the client's), answering in
-Open-Meteo's format: 12 days (2 past + 10 forecast) of hourly values per location.
+Open-Meteo's format: 14 days (4 past + 10 forecast, as the live feed asks) of hourly values per
+location, for every region with coordinates.
 """
 
 from __future__ import annotations
