@@ -181,14 +181,37 @@ def read_yaml(path: Path) -> object:
     return parse_yaml(read_text(path), str(path))
 
 
+MAX_YAML_DEPTH = 32  # the deepest config (a rule override's level) is five; far deeper is an attack
+
+
 def parse_yaml(text: str, source: str) -> object:
     """YAML text (safe types only); a syntax error names the source, line and column."""
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InvalidConfig([f"{source}: not valid YAML{where}: {getattr(error, 'problem', error)}"]) from None
+    except RecursionError:  # the parser recurses once per level: a thousand levels end it
+        raise too_deep(source) from None
+    if deeper_than(data, MAX_YAML_DEPTH):
+        raise too_deep(source)
+    return data
+
+
+def too_deep(source: str) -> InvalidConfig:
+    return InvalidConfig([f"{source}: not valid YAML: nested more than {MAX_YAML_DEPTH} levels deep"])
+
+
+def deeper_than(data: object, limit: int) -> bool:
+    """Whether mappings and lists nest more than `limit` levels (checked without recursion)."""
+    level = [data]
+    for _ in range(limit):
+        level = [child for item in level if isinstance(item, (dict, list))
+                 for child in (item.values() if isinstance(item, dict) else item)]
+        if not level:
+            return False
+    return any(isinstance(item, (dict, list)) for item in level)
 
 
 def load_regions(path: Path) -> pd.DataFrame:

@@ -31,9 +31,12 @@ def region_code(text: str) -> str:
     return text
 
 
+MAX_COUNT = 2**31 - 1  # what an INTEGER column holds on every database
+
+
 def count(text: str) -> int:
-    if not re.fullmatch(r"\d+", text):
-        raise ValueError("must be a whole number >= 0")
+    if not re.fullmatch(r"\d+", text) or int(text) > MAX_COUNT:
+        raise ValueError(f"must be a whole number from 0 to {MAX_COUNT:,}")
     return int(text)
 
 

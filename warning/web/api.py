@@ -191,8 +191,13 @@ def task_status(task_id: int):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return problem(400, "Bad Request", "send a JSON object with status (and note)")
+    status, note = body.get("status"), body.get("note")
+    wrong = ([] if isinstance(status, str) else ["status: a task status as text"]) + (
+        [] if note is None or isinstance(note, str) else ["note: text, or null"])
+    if wrong:
+        raise InvalidConfig(wrong)
     with runtime().sessions.begin() as session:
-        task = change_task_status(session, task_id, str(body.get("status", "")), body.get("note"))
+        task = change_task_status(session, task_id, status, note)
         return jsonify(task_data(task) | {"note": task.note, "updated_by": task.updated_by})
 
 
