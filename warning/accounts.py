@@ -7,17 +7,18 @@ stored as SHA-256.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, true
+from sqlalchemy import delete, func, select, true, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from triggers.validation import InvalidConfig
-from warning.models import ApiToken, AuditEntry, LoginFailure, User, utcnow
+from warning.models import ApiToken, AuditEntry, LoginFailure, LoginSession, User, utcnow
 
 ROLES = ("admin", "province", "county", "viewer")
 TOKEN_PREFIX = "cw_"
@@ -51,8 +52,35 @@ def create_user(session: Session, name: str, role: str, region_code: str | None,
 
 
 def check_password(session: Session, name: str, password: str) -> User | None:
+    """The user, if the name and password match. An unknown name costs a hash check too, so the
+    answer's timing does not tell which names exist."""
     user = session.scalars(select(User).where(User.name == name, User.active)).first()
-    return user if user and check_password_hash(user.password_hash, password) else None
+    matches = check_password_hash(user.password_hash if user else stand_in_hash(), password)
+    return user if user and matches else None
+
+
+@functools.cache
+def stand_in_hash() -> str:
+    """A hash made like every stored one, checked against for names that do not exist."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def start_login_session(session: Session, user: User) -> str:
+    """A new server-side login for `user`; the token goes into the cookie."""
+    token = secrets.token_urlsafe(32)
+    session.add(LoginSession(user_id=user.id, token_sha256=digest(token), created_at=utcnow()))
+    return token
+
+
+def user_of_login(session: Session, token: str) -> User | None:
+    """The active user whose login this token is, while it has not ended."""
+    return session.scalars(select(User).join(LoginSession, LoginSession.user_id == User.id).where(
+        LoginSession.token_sha256 == digest(token), LoginSession.ended_at.is_(None), User.active)).first()
+
+
+def end_login_session(session: Session, token: str) -> None:
+    session.execute(update(LoginSession).where(LoginSession.token_sha256 == digest(token),
+                                               LoginSession.ended_at.is_(None)).values(ended_at=utcnow()))
 
 
 THROTTLE_WINDOW = timedelta(minutes=15)

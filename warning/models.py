@@ -314,6 +314,18 @@ class User(Base):
     created_at: Mapped[datetime]
 
 
+class LoginSession(Base):
+    """A console login, held on the server: logging out ends it, so a copied cookie stops working.
+    The cookie carries the token; only its SHA-256 is stored."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
 class ApiToken(Base):
     """A bearer token; only its SHA-256 is stored, so a leaked database leaks no usable token."""
 

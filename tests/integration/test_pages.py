@@ -164,3 +164,49 @@ def test_logging_out_needs_the_form_and_ends_the_session(site):
     token = csrf(client.get(f"/regions/{OWN}"))
     assert client.post("/logout", data={"csrf_token": token}).location == "/login"
     assert client.get(f"/regions/{OWN}").status_code == 302
+
+
+def session_cookie(client) -> str:
+    return client.get_cookie("coldwarn_session").value
+
+
+def test_a_cookie_copied_before_logging_out_no_longer_works(site):
+    client = site("nanguan")
+    copied = session_cookie(client)
+    elsewhere = create_app(site.rt).test_client()
+    elsewhere.set_cookie("coldwarn_session", copied)
+    assert elsewhere.get(f"/regions/{OWN}").status_code == 200  # the copy works while the login lasts
+    client.post("/logout", data={"csrf_token": csrf(client.get(f"/regions/{OWN}"))})
+    replayed = create_app(site.rt).test_client()
+    replayed.set_cookie("coldwarn_session", copied)
+    assert replayed.get(f"/regions/{OWN}").location.startswith("/login")
+    assert site("nanguan").get(f"/regions/{OWN}").status_code == 200  # a new login works
+
+
+def test_a_deactivated_user_is_logged_out_at_once(site):
+    from sqlalchemy import update
+    from warning.models import User
+    client = site("nanguan")
+    with site.rt.sessions.begin() as session:
+        session.execute(update(User).where(User.name == "nanguan").values(active=False))
+    assert client.get(f"/regions/{OWN}").location.startswith("/login")
+
+
+def test_an_unknown_name_takes_as_long_to_refuse_as_a_wrong_password(site):
+    # Names must not be found by timing: before, 50 ms against 330 ms. Medians of five tries each
+    # (the throttle allows ten failures a name); a tenth of a known name's time would fail.
+    import time
+    from statistics import median
+
+    def refusal_s(name: str) -> float:
+        client = create_app(site.rt).test_client()
+        token = csrf(client.get("/login"))
+        started = time.perf_counter()
+        answer = client.post("/login", data={"name": name, "password": "wrong password!", "csrf_token": token})
+        elapsed = time.perf_counter() - started
+        assert answer.status_code == 401
+        return elapsed
+
+    known = median(refusal_s("nanguan") for _ in range(5))
+    unknown = median(refusal_s(f"nobody{i}") for i in range(5))
+    assert unknown > 0.5 * known, (unknown, known)

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES
 from triggers.tasks import ACTIVE, NEXT
 from triggers.validation import InvalidConfig
-from warning.accounts import can_change, can_see, check_password, login_throttled, record_login
+from warning.accounts import (can_change, can_see, check_password, end_login_session, login_throttled, record_login,
+                              start_login_session, user_of_login)
 from warning.models import Alert, CycleRun, FeedStatus, Task, User, utcnow
 from warning.forecast_chart import region_chart
 from warning.regions import has_coordinates, region_levels
@@ -39,10 +40,10 @@ def load_visitor() -> None:
         session["lang"] = chosen
     g.lang = session.get("lang") or runtime().settings.web.language
     g.user = None
-    if session.get("user_id"):
+    if session.get("login"):
         with runtime().sessions() as db:
-            user = db.get(User, session["user_id"])
-            if user is not None and user.active:
+            user = user_of_login(db, session["login"])
+            if user is not None:
                 db.expunge(user)
                 g.user = user
     if request.method == "POST":
@@ -96,6 +97,7 @@ def login():
             user = check_password(db, name, password)
             record_login(db, name, address, succeeded=user is not None)
             if user is not None:
+                token = start_login_session(db, user)
                 db.flush()
                 db.expunge(user)
         if user is None:
@@ -104,7 +106,7 @@ def login():
         else:
             language = session.get("lang")
             session.clear()  # a fresh session on login: nothing planted before it survives
-            session.update(user_id=user.id, csrf=secrets.token_urlsafe(32), lang=language or g.lang)
+            session.update(login=token, csrf=secrets.token_urlsafe(32), lang=language or g.lang)
             session.permanent = True
             log.info("login %s", user.name)
             return redirect(safe_next(request.args.get("next")) or home_of(user))
@@ -115,6 +117,9 @@ def login():
 
 @pages.post("/logout")
 def logout():
+    if session.get("login"):
+        with runtime().sessions.begin() as db:
+            end_login_session(db, session["login"])
     session.clear()
     return redirect(url_for("pages.login"))
 
