@@ -61,12 +61,28 @@ class HttpSession(requests.Session):
                                 retries=False, preload_content=False,
                                 timeout=urllib3.Timeout(connect=min(5.0, timeout_s), read=timeout_s))
         try:
+            if 200 <= response.status < 300 and not framed(response):
+                raise urllib3.exceptions.ProtocolError(CUT_OFF)
             answer = response.read(READ_LIMIT)
             if not response.closed:  # more than we read: the connection cannot carry another request
                 response.close()
         finally:
             response.release_conn()
         return response.status, response.headers, answer
+
+
+CUT_OFF = ("answer cut off: its headers say neither Content-Length, chunked Transfer-Encoding nor "
+           "Connection: close (the connection closed inside them)")
+
+
+def framed(response: urllib3.BaseHTTPResponse) -> bool:
+    """Whether an HTTP/1.1 answer says where its body ends. Every server does; headers cut off by a
+    closed connection do not (http.client takes the close as their end), and such a 200 must not
+    count as delivered."""
+    headers = response.headers
+    return (response.version != 11 or "content-length" in headers
+            or "chunked" in headers.get("transfer-encoding", "").lower()
+            or "close" in headers.get("connection", "").lower())
 
 
 @functools.lru_cache(maxsize=4096)

@@ -339,3 +339,61 @@ def test_429_retry_after_holds_the_next_attempt_back(make_runtime, config_dir, h
     assert later["delivered"] == 1
     with rt.sessions() as session:
         assert session.get(OutboxMessage, held.id).status == "delivered"
+
+
+class RawReceiver:
+    """A socket server on loopback (built here) writing whatever bytes a test gives it as the answer:
+    what a broken receiver or a proxy that drops the connection sends."""
+
+    def __init__(self, answers: list[bytes]):
+        import socket
+        self.answers, self.requests = list(answers), 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hook"
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < self.length(data):
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.requests += 1
+                connection.sendall(self.answers.pop(0) if len(self.answers) > 1 else self.answers[0])
+
+    @staticmethod
+    def length(data: bytes) -> int:
+        found = re.search(rb"(?i)content-length: *(\d+)", data)
+        return int(found.group(1)) if found else 0
+
+    def close(self):
+        self.listener.close()
+
+
+def test_an_answer_cut_off_inside_its_headers_is_a_failed_attempt_retried(make_runtime, config_dir):
+    cut = b"HTTP/1.1 200 OK\r\nContent-Ty"  # then the connection closes
+    good = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    receiver = RawReceiver([cut, good])
+    try:
+        write_subscription(config_dir, receiver.url, events=["alert.issued"], regions=["220802"])
+        settings = config_dir / "settings.toml"
+        settings.write_text(settings.read_text().replace("workers = 8 ", "workers = 1 "))
+        rt = make_runtime()
+        run_cycle(rt, open_source(rt, "demo"), deliver=False)
+        first = drain(rt.sessions, rt.http, rt.settings.delivery)
+        with rt.sessions() as session:
+            rows = session.scalars(select(OutboxMessage)).all()
+        [cut_row] = [r for r in rows if r.status == "pending"]
+        assert (first["delivered"], first["failed"]) == (len(rows) - 1, 1)
+        assert "answer cut off" in cut_row.last_error
+        later = drain(rt.sessions, rt.http, rt.settings.delivery, now=utcnow() + timedelta(seconds=60))
+        assert later["delivered"] == 1 and receiver.requests == len(rows) + 1
+    finally:
+        receiver.close()
