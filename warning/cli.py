@@ -58,14 +58,18 @@ def run_once(scenario, live, as_json, no_deliver):
     """Run one cycle: pull, assess, reconcile, plan, persist, deliver; print a summary."""
     from warning.cycle import run_cycle
     from warning.db import upgrade
-    from warning.leader import CYCLE_LOCK, cluster_lock
+    from warning.leader import CYCLE_LOCK, abandon_cut_off_cycles, cluster_lock
+    from warning.models import utcnow
     from warning.sources import open_source
     rt = start_runtime()
     upgrade(rt.engine)
     with cluster_lock(rt.engine, CYCLE_LOCK) as held:
         if not held:
             raise click.ClickException("another instance is running a cycle right now; try again when it is done")
-        summary = run_cycle(rt, open_source(rt, scenario, live), deliver=not no_deliver)
+        with rt.sessions.begin() as session:
+            if abandon_cut_off_cycles(session, utcnow()):
+                click.echo("a cycle cut off by its process's end was marked abandoned", err=True)
+        summary = run_cycle(rt, open_source(rt, scenario, live), deliver=not no_deliver, lead=held)
     click.echo(json.dumps(summary, ensure_ascii=False) if as_json else human_summary(summary))
     rt.close()
 

@@ -40,6 +40,7 @@ from warning.feeds.formats import shape_of
 from warning.feeds.freshness import update_freshness
 from warning.feeds.replay import ReplaySource
 from warning.feeds.warnings import active_warnings
+from warning.leader import Leadership
 from warning.logs import cycle_id_var
 from warning.manual_alerts import active_decisions
 from warning.models import Alert, CycleRun, FeedRun, ManualCpi, Subsidy, Task, utcnow
@@ -116,8 +117,9 @@ def last_good(session: Session, key: str) -> FeedRun | None:
                            .order_by(FeedRun.fetched_at.desc(), FeedRun.id.desc()).limit(1)).first()
 
 
-def run_cycle(rt: Runtime, source: Source, deliver: bool = True) -> dict:
-    """Run one cycle; returns the summary (also stored on the cycle_runs row)."""
+def run_cycle(rt: Runtime, source: Source, deliver: bool = True, lead: Leadership | None = None) -> dict:
+    """Run one cycle; returns the summary (also stored on the cycle_runs row). Under `lead`, the
+    results are committed only if its lock is still held then (LostLeadership otherwise)."""
     rt.refresh_rules()
     cycle_id, watch, as_of = str(uuid.uuid4()), Stopwatch(), source.now
     context = cycle_id_var.set(cycle_id)  # every log line of this cycle carries its id
@@ -127,7 +129,7 @@ def run_cycle(rt: Runtime, source: Source, deliver: bool = True) -> dict:
                                  status="running"))
         log.info("cycle started (as of %s, source %s)", as_of.isoformat(), source.name)
         try:
-            summary = cycle_body(rt, source, cycle_id, as_of, watch, deliver)
+            summary = cycle_body(rt, source, cycle_id, as_of, watch, deliver, lead)
         except Exception as error:
             finish(rt, cycle_id, "failed", {"timings_ms": watch.timings_ms}, f"{type(error).__name__}: {error}")
             log.exception("cycle failed")
@@ -169,7 +171,7 @@ def assess_inputs(inputs: Inputs, config: AppConfig, rules: Rules, as_of: dateti
 
 
 def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watch: Stopwatch,
-               deliver: bool) -> dict:
+               deliver: bool, lead: Leadership | None) -> dict:
     config = rt.config
     with watch.stage("pull"):
         inputs = pull(source, config.regions, rt)
@@ -197,6 +199,8 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
             subsidies = writer.apply_price_decisions(prices)
             freshness = update_freshness(session, inputs.data_times(), utcnow(), rt.settings.feeds.freshness, outbox)
             reminders = remind_overdue(session, config, outbox, as_of)
+        if lead is not None:
+            lead.confirm(session)  # the last statement before the commit: a cycle that lost its lock keeps nothing
     deliveries = Counter(delivered=0, failed=0, parked=0)
     if deliver:
         with watch.stage("deliver"):

@@ -5,28 +5,63 @@ its own connection: PostgreSQL frees it when that connection closes, so a proces
 (even by SIGKILL) lets another instance take over at its next tick. Every instance ticks; the
 one that gets the lock runs the cycle if none has started in the current slot yet. SQLite has one
 process, so the lock is always free there.
+
+The lock's connection can also die while its process lives (a network cut, pg_terminate_backend):
+another instance then takes the lock and runs a cycle while the first is still in its own. So a
+cycle is fenced: inside the transaction that writes its results it checks that the lock is still
+held by its own connection (`Leadership.confirm`), and rolls everything back if not.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, exc, func, select, text, update
 
 from warning.models import CycleRun
 
 CYCLE_LOCK, MIGRATION_LOCK, PRUNE_LOCK, SEED_LOCK = 7_283_410_001, 7_283_410_002, 7_283_410_003, 7_283_410_004
 CLAIM_LOCK = 7_283_410_005
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+log = logging.getLogger(__name__)
+HELD_BY = text("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+               " AND classid = :high AND objid = :low AND pid = :pid)")
+
+
+class LostLeadership(RuntimeError):
+    """The lock this work ran under was lost (its connection died): what it did is not kept."""
+
+
+@dataclass(frozen=True)
+class Leadership:
+    """An advisory lock as taken: whether it is held and, on PostgreSQL, by which backend."""
+    key: int
+    held: bool
+    pid: int | None = None  # None: SQLite, where one process is the only one
+
+    def __bool__(self) -> bool:
+        return self.held
+
+    def confirm(self, session) -> None:
+        """Raise LostLeadership unless the lock is still held by the connection that took it; called
+        inside a transaction just before it commits, so a cycle that lost its lock keeps nothing."""
+        if self.pid is None:
+            return
+        params = {"high": self.key >> 32, "low": self.key & 0xFFFFFFFF, "pid": self.pid}
+        if not session.scalar(HELD_BY, params):
+            raise LostLeadership(f"the cycle lock's connection (backend {self.pid}) was lost and another "
+                                 "instance may have taken over: this cycle's writes are rolled back")
 
 
 @contextmanager
-def cluster_lock(engine: Engine, key: int, wait: bool = False) -> Iterator[bool]:
+def cluster_lock(engine: Engine, key: int, wait: bool = False) -> Iterator[Leadership]:
     """Hold advisory lock `key` for the block if it can be had (or wait for it); yields whether it is held."""
     if engine.dialect.name != "postgresql":
-        yield True
+        yield Leadership(key, True)
         return
     with engine.connect() as connection:
         if wait:
@@ -34,13 +69,21 @@ def cluster_lock(engine: Engine, key: int, wait: bool = False) -> Iterator[bool]
             held = True
         else:
             held = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+        pid = connection.scalar(text("SELECT pg_backend_pid()"))
         connection.commit()  # the lock belongs to the connection, not to this transaction
         try:
-            yield held
+            yield Leadership(key, held, pid)
         finally:
             if held:
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                connection.commit()
+                unlock(connection, key)
+
+
+def unlock(connection, key: int) -> None:
+    try:
+        connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        connection.commit()
+    except exc.DBAPIError:  # the connection is gone, and the lock went with it
+        log.warning("advisory lock %s: its connection was lost before it was let go", key)
 
 
 def hold_until_commit(session, key: int) -> None:

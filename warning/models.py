@@ -185,7 +185,11 @@ class Subsidy(Base):
 
 class Task(Base):
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_region_status", "region_code", "status"),)
+    # One task of a type and instance per alert or subsidy: a cycle overlapping another (a leader that
+    # lost its lock) fails on its commit instead of doubling a county's list.
+    __table_args__ = (Index("ix_tasks_region_status", "region_code", "status"),
+                      Index("ux_tasks_alert_type_instance", "alert_id", "type", "instance", unique=True),
+                      Index("ux_tasks_subsidy_type_instance", "subsidy_id", "type", "instance", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
     region_code: Mapped[str] = mapped_column(RegionCode)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)

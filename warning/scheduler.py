@@ -57,7 +57,7 @@ def run_due_cycle(rt: Runtime, source: Source) -> dict | None:
             due = cycle_due(session, now, rt.settings.schedule.cycle_minutes)
         if not due:
             return None
-        summary = run_cycle(rt, source, deliver=False)
+        summary = run_cycle(rt, source, deliver=False, lead=held)
         return {"alerts_issued": summary["alerts"]["issued"], "messages": summary["messages_enqueued"],
                 "tasks_created": summary["tasks_created"]}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from triggers.tasks import ACTIVE, IllegalTransition, check_transition
@@ -44,14 +44,21 @@ def task_event(task: Task, region: dict, actor: str | None = None, overdue: bool
 
 
 def remind_overdue(session: Session, config: AppConfig, outbox: Outbox, now: datetime) -> int:
-    """One `task.overdue` message per task that passed its due time unfinished (not one per run)."""
-    overdue = session.scalars(select(Task).where(Task.status.in_(ACTIVE), Task.due_at < now,
-                                                 Task.reminded_at.is_(None))).all()
-    for task in overdue:
-        task.reminded_at = now
+    """One `task.overdue` message per task that passed its due time unfinished (not one per run).
+    Each task is claimed by an UPDATE that sets its reminder only if none is set: of two overlapping
+    cycles, the second waits on the first's row locks, then finds the reminders taken."""
+    overdue = {task.id: task for task in session.scalars(select(Task).where(
+        Task.status.in_(ACTIVE), Task.due_at < now, Task.reminded_at.is_(None)))}
+    if not overdue:
+        return 0
+    claimed = session.scalars(update(Task).where(Task.id.in_(list(overdue)), Task.reminded_at.is_(None))
+                              .values(reminded_at=now).returning(Task.id)
+                              .execution_options(synchronize_session=False)).all()
+    for task_id in sorted(claimed):
+        task = overdue[task_id]
         outbox.add("task.overdue", task.region_code,
                    task_event(task, config.regions_by_code[task.region_code], overdue=True))
-    return len(overdue)
+    return len(claimed)
 
 
 def progress(session: Session, config: AppConfig, by: str, now: datetime, within: str | None = None) -> list[dict]:
