@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from notifiers.base import DELIVERED, GONE, PERMANENT, RETRY, Outcome, truncate
+from notifiers.deadline import DeadlineAdapter, deadline
 from notifiers.targets import UnsafeTarget, check_url, scrub
 
 RETRYABLE_4XX = {408, 429}
@@ -33,7 +33,7 @@ class HttpSession(requests.Session):
         super().__init__()
         self.environment_by_host: dict[tuple, tuple[float, dict]] = {}
         for scheme in ("http://", "https://"):
-            self.mount(scheme, HTTPAdapter(pool_maxsize=CONNECTIONS_PER_HOST))
+            self.mount(scheme, DeadlineAdapter(pool_maxsize=CONNECTIONS_PER_HOST))
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):
         if proxies or not self.trust_env:  # (a call's own proxies are merged afresh)
@@ -128,10 +128,13 @@ def post(session: HttpSession, url: str, body: bytes, headers: dict, timeout_s: 
         return Outcome(PERMANENT, error=str(error)), ""
     started = time.monotonic()
     try:
-        code, answer_headers, answer = session.post_once(url, body, headers, timeout_s)
+        with deadline(timeout_s) as limit:
+            code, answer_headers, answer = session.post_once(url, body, headers, timeout_s)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
         latency_ms = (time.monotonic() - started) * 1000
-        return Outcome(RETRY, None, latency_ms, truncate(scrub(f"{type(error).__name__}: {error}", url))), ""
+        reason = (f"no complete answer within the {timeout_s:g} s deadline" if limit.passed
+                  else f"{type(error).__name__}: {error}")
+        return Outcome(RETRY, None, latency_ms, truncate(scrub(reason, url))), ""
     latency_ms = (time.monotonic() - started) * 1000
     snippet = scrub(answer.decode("utf-8", "replace"), url)
     return classify(code, answer_headers, snippet, latency_ms), snippet

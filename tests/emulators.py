@@ -127,3 +127,41 @@ def webhook_receiver(on_post, port: int = 0, answer: bytes | list[bytes] = b"ok"
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     return server
+
+
+class TricklingServer:
+    """A receiver (built here) that answers `head` at once and then `body` one byte every `every_s`
+    seconds, holding each connection for as long as that takes: what a stalled receiver or a slow
+    proxy does to a client whose timeouts are per read."""
+
+    def __init__(self, head: bytes, body: bytes, every_s: float = 1.0):
+        import socket
+        import threading
+        self.head, self.body, self.every_s, self.requests = head, body, every_s, 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        import threading
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.trickle, args=(connection,), daemon=True).start()
+
+    def trickle(self, connection):
+        with connection:
+            try:
+                connection.recv(65536)
+                self.requests += 1
+                connection.sendall(self.head)
+                for byte in self.body:
+                    time.sleep(self.every_s)
+                    connection.sendall(bytes([byte]))
+            except OSError:  # the client gave up: what a deadline is for
+                return
+
+    def close(self):
+        self.listener.close()

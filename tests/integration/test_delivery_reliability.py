@@ -397,3 +397,38 @@ def test_an_answer_cut_off_inside_its_headers_is_a_failed_attempt_retried(make_r
         assert later["delivered"] == 1 and receiver.requests == len(rows) + 1
     finally:
         receiver.close()
+
+
+@pytest.mark.parametrize("head, body", [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n", b"o" * 30),  # the body a byte a second
+    (b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 30 + b"\r\n\r\n"),  # the headers a byte a second
+])
+def test_a_trickling_receiver_is_cut_at_the_deadline_and_holds_back_no_other(make_runtime, config_dir, httpserver,
+                                                                             head, body):
+    from tests.emulators import TricklingServer
+    slow = TricklingServer(head, body, every_s=0.5)
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    try:
+        import yaml
+        (config_dir / "subscriptions.yaml").write_text(yaml.safe_dump({"subscriptions": [
+            {"name": "slow", "url": slow.url + "hook", "secrets": [TEST_SECRET], "events": ["alert.issued"],
+             "regions": ["220802"]},
+            {"name": "fast", "url": httpserver.url_for("/hook"), "secrets": [TEST_SECRET], "events": ["alert.issued"]},
+        ]}), encoding="utf-8")
+        settings = config_dir / "settings.toml"
+        settings.write_text(settings.read_text().replace("timeout_s = 10", "timeout_s = 2"))  # each read: 0.5 s apart
+        rt = make_runtime()
+        run_cycle(rt, open_source(rt, "demo"), deliver=False)
+        counts = drain(rt.sessions, rt.http, rt.settings.delivery)
+        with rt.sessions() as session:
+            slow_rows = session.scalars(select(OutboxMessage).join(Subscription).where(Subscription.name == "slow")).all()
+            attempts = session.scalars(select(DeliveryAttempt).where(
+                DeliveryAttempt.outbox_id.in_([r.id for r in slow_rows]))).all()
+            fast_pending = session.scalar(select(func.count()).select_from(OutboxMessage).join(Subscription).where(
+                Subscription.name == "fast", OutboxMessage.status != "delivered"))
+        assert fast_pending == 0 and counts["delivered"] == len(httpserver.log)
+        assert slow_rows and all(r.status == "pending" and "2 s deadline" in r.last_error for r in slow_rows)
+        # 15 s of trickle at least, cut at 2 s: each try ended within the deadline and a little more
+        assert all(a.latency_ms < 5000 for a in attempts)
+    finally:
+        slow.close()

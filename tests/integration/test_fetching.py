@@ -119,3 +119,19 @@ def test_a_bad_payload_fails_only_its_batch(httpserver, regions, mangle, reason)
     pulled = live(httpserver, parallel=1).pull(regions)  # one at a time: the first batch gets the bad answer
     assert [p.ok for p in pulled] == [False, True, True]
     assert reason in pulled[0].error and pulled[0].attempts == 1  # a bad payload is not retried
+
+
+def test_a_feed_trickling_its_answer_is_cut_at_the_deadline_of_the_whole_request():
+    from notifiers.http import HttpSession
+    from tests.emulators import TricklingServer
+    server = TricklingServer(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n", b"[" + b" " * 38 + b"]", every_s=0.5)
+    try:
+        fetch = Fetcher(HttpSession(), connect_timeout_s=1, read_timeout_s=2, max_attempts=2, backoff_s=0.01,
+                        sleep=Sleeps())
+        with pytest.raises(FetchFailed) as caught:
+            fetch.get(server.url)
+        # every read came within 0.5 s, so only a deadline on the whole request ends it: 3 s, not 20
+        assert str(caught.value) == "no complete answer within the 3 s deadline (after 2 attempts)"
+        assert caught.value.elapsed_ms < 2 * 3000 + 2000 and server.requests == 2
+    finally:
+        server.close()

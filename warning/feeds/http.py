@@ -14,6 +14,7 @@ from typing import Callable
 import requests
 
 from notifiers import jsontext
+from notifiers.deadline import deadline
 from notifiers.http import retry_after_seconds
 from warning.feeds import provider_words
 
@@ -60,18 +61,16 @@ class Fetcher:
 
     def _attempt(self, url, params, headers) -> tuple[float | None, str, bytes | None]:
         """(wait before retrying or None for no retry, reason, payload or None)."""
+        total_s = self.connect_timeout_s + self.read_timeout_s
         try:
-            with self.session.get(url, params=params, headers=headers, stream=True,
-                                  timeout=(self.connect_timeout_s, self.read_timeout_s)) as response:
+            with deadline(total_s) as limit, self.session.get(
+                    url, params=params, headers=headers, stream=True,
+                    timeout=(self.connect_timeout_s, self.read_timeout_s)) as response:
                 code = response.status_code
                 ok = 200 <= code < 300
                 body, whole = read_at_most(response, self.max_bytes if ok else QUOTED_BYTES)
-        except requests.Timeout:
-            return 0, f"timed out after {self.read_timeout_s:g} s", None
-        except requests.ConnectionError as error:
-            return 0, f"connection failed: {type(error).__name__}", None
-        except requests.RequestException as error:  # a body cut or garbled on the way: worth another try
-            return 0, f"answer unreadable: {type(error).__name__}", None
+        except requests.RequestException as error:  # every one worth another try
+            return 0, self._failure(error, limit.passed, total_s), None
         if ok:
             if not whole:
                 return None, f"payload exceeds {self.max_bytes} bytes (refused while it streamed in)", None
@@ -81,6 +80,15 @@ class Fetcher:
             after = retry_after_seconds(response.headers.get("Retry-After"))
             return (min(after, self.max_wait_s) if after is not None else 0), reason, None
         return None, reason, None
+
+    def _failure(self, error: requests.RequestException, deadline_passed: bool, total_s: float) -> str:
+        if deadline_passed:
+            return f"no complete answer within the {total_s:g} s deadline"
+        if isinstance(error, requests.Timeout):
+            return f"timed out after {self.read_timeout_s:g} s"
+        if isinstance(error, requests.ConnectionError):
+            return f"connection failed: {type(error).__name__}"
+        return f"answer unreadable: {type(error).__name__}"  # a body cut or garbled on the way
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: a random wait up to backoff x 2^(attempt-1), so retries of many feeds spread."""
