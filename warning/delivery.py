@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import random
+import threading
 import time
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer, sessionmaker
 
 from notifiers.base import DELIVERED, GONE, PERMANENT, RETRY, Message, Notifier, Outcome, next_delay_s, truncate
@@ -35,6 +37,7 @@ from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.settings import DeliverySettings
 
 RECORD_EVERY_S = 1.0
+RECONNECT_FOR_S = 300.0  # how long a drain waits for the database to come back with sends to record
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +49,7 @@ class Lease:
     outbox_ids: list[int]
     subscribers: list[int]
     until: datetime
+    stopped: threading.Event = field(default_factory=threading.Event)  # send nothing more of this batch
 
 
 def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) -> Lease:
@@ -307,7 +311,8 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
     """Send everything due now (not what is scheduled later); counts delivered, failed, parked.
 
     Up to `workers` sends run at once, at most `per_endpoint` of them to one subscriber, so one slow
-    receiver cannot hold up the others nor be flooded.
+    receiver cannot hold up the others nor be flooded. If the database cannot record what was sent
+    (or keep the lease), the lanes stop before their next send and what they did not send goes back.
     """
     counts: Counter = Counter(delivered=0, failed=0, parked=0)
     due_by = now or utcnow()
@@ -318,11 +323,13 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
             if not lease.outbox_ids:
                 return counts
             results: queue.SimpleQueue = queue.SimpleQueue()
-            lanes = [pool.submit(send_in_turn, messages, results, http, settings, marked)
+            lanes = [pool.submit(send_in_turn, messages, results, lease, http, settings, marked)
                      for messages in by_subscriber(load(sessions, lease.outbox_ids)).values()
                      for _ in range(min(settings.per_endpoint, len(messages)))]
             counts.update(settle(sessions, results, lanes, lease, settings, marked))
-            release(sessions, lease)
+            with_database(lambda: release(sessions, lease), "let the unsent messages go")
+            if lease.stopped.is_set():
+                return counts  # the database went away mid-batch: what was sent is recorded, the rest waits
 
 
 def by_subscriber(batch: list[Claimed]) -> dict[int, deque[Claimed]]:
@@ -332,11 +339,13 @@ def by_subscriber(batch: list[Claimed]) -> dict[int, deque[Claimed]]:
     return queues
 
 
-def send_in_turn(messages: deque[Claimed], results: queue.SimpleQueue, *args) -> None:
+def send_in_turn(messages: deque[Claimed], results: queue.SimpleQueue, lease: Lease, http: HttpSession,
+                 settings: DeliverySettings, marked: Marked) -> None:
     """One of a subscriber's `per_endpoint` lanes: take its messages in order, a batch at a time where
-    it takes batches, until none are left (a single lane sends them strictly in order)."""
-    while batch := next_batch(messages):
-        for sent in send(batch, *args):
+    it takes batches, until none are left (a single lane sends them strictly in order), or until the
+    drain stops: then the rest stay unsent, to go back to the queue."""
+    while not lease.stopped.is_set() and (batch := next_batch(messages)):
+        for sent in send(batch, http, settings, marked):
             results.put(sent)
 
 
@@ -364,12 +373,45 @@ def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Futur
             unrecorded.append(results.get(timeout=RECORD_EVERY_S))
             waiting -= 1
         except queue.Empty:
-            if all(lane.done() for lane in lanes):  # a lane died: raise its error, not wait for ever
+            if all(lane.done() for lane in lanes):
+                if lease.stopped.is_set():
+                    break  # the lanes stopped: the messages they did not send go back
+                # a lane died: raise its error, not wait for ever
                 raise next((lane.exception() for lane in lanes if lane.exception()),
                            RuntimeError(f"{waiting} sends never reported"))
-        if unrecorded and (not waiting or time.monotonic() - since >= RECORD_EVERY_S):
-            counts.update(record(sessions, sorted(unrecorded, key=lambda sent: sent.at), settings, marked))
-            unrecorded, since = [], time.monotonic()
-        if waiting and lease.until - utcnow() < timedelta(seconds=settings.lease_s / 2):
-            renew(sessions, lease, settings)
+        try:
+            if unrecorded and (not waiting or time.monotonic() - since >= RECORD_EVERY_S):
+                counts.update(record(sessions, sorted(unrecorded, key=lambda sent: sent.at), settings, marked))
+                unrecorded, since = [], time.monotonic()
+            if waiting and lease.until - utcnow() < renew_within(settings):
+                renew(sessions, lease, settings)
+        except DBAPIError:
+            if not lease.stopped.is_set():
+                log.exception("the database stopped answering mid-batch: sending stops, %d sends wait to be "
+                              "recorded", len(unrecorded))
+                lease.stopped.set()
+    if unrecorded:  # sent while the database was away: recorded once it is back (else sent again later)
+        counts.update(with_database(lambda: record(sessions, sorted(unrecorded, key=lambda s: s.at), settings,
+                                                   marked), f"record {len(unrecorded)} sends"))
     return counts
+
+
+def renew_within(settings: DeliverySettings) -> timedelta:
+    """Renew a lease this long before it runs out: half of it, and never less than a send's deadline and
+    a margin, so that when renewing fails (and the lanes stop) every send on the way ends in time."""
+    return timedelta(seconds=max(settings.lease_s / 2, settings.timeout_s + 5))
+
+
+def with_database(work, what: str):
+    """Do `work` once the database answers again: tries with a growing pause for up to
+    RECONNECT_FOR_S, then the last error is raised (and the drain's job fails, to be run again)."""
+    pause, started = 0.5, time.monotonic()
+    while True:
+        try:
+            return work()
+        except DBAPIError:
+            if time.monotonic() - started > RECONNECT_FOR_S:
+                raise
+            log.warning("the database is not answering; trying again to %s in %.1f s", what, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
