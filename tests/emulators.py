@@ -129,15 +129,16 @@ def webhook_receiver(on_post, port: int = 0, answer: bytes | list[bytes] = b"ok"
     return server
 
 
-class TricklingServer:
-    """A receiver (built here) that answers `head` at once and then `body` one byte every `every_s`
-    seconds, holding each connection for as long as that takes: what a stalled receiver or a slow
-    proxy does to a client whose timeouts are per read."""
+class RawServer:
+    """A socket server on loopback (built here) that reads each request whole and answers with raw
+    bytes: `answers` in turn (the last one again after), each a head sent at once and a body sent a
+    byte every `every_s` seconds (all at once with 0), holding the connection as long as that takes.
+    What a broken receiver, a stalled one or a proxy dropping the connection sends."""
 
-    def __init__(self, head: bytes, body: bytes, every_s: float = 1.0):
+    def __init__(self, answers: list[tuple[bytes, bytes]], every_s: float = 0.0):
         import socket
         import threading
-        self.head, self.body, self.every_s, self.requests = head, body, every_s, 0
+        self.answers, self.every_s, self.requests = list(answers), every_s, 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
         threading.Thread(target=self.accept, daemon=True).start()
@@ -149,15 +150,16 @@ class TricklingServer:
                 connection, _ = self.listener.accept()
             except OSError:
                 return
-            threading.Thread(target=self.trickle, args=(connection,), daemon=True).start()
+            head, body = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+            threading.Thread(target=self.answer, args=(connection, head, body), daemon=True).start()
 
-    def trickle(self, connection):
+    def answer(self, connection, head: bytes, body: bytes):
         with connection:
             try:
-                connection.recv(65536)
+                read_request(connection)
                 self.requests += 1
-                connection.sendall(self.head)
-                for byte in self.body:
+                connection.sendall(head + (b"" if self.every_s else body))
+                for byte in body if self.every_s else b"":
                     time.sleep(self.every_s)
                     connection.sendall(bytes([byte]))
             except OSError:  # the client gave up: what a deadline is for
@@ -165,3 +167,21 @@ class TricklingServer:
 
     def close(self):
         self.listener.close()
+
+
+def read_request(connection) -> bytes:
+    """A whole HTTP request: the headers, then as many body bytes as Content-Length says."""
+    data = b""
+    while not request_complete(data):
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def request_complete(data: bytes) -> bool:
+    import re
+    head, separator, body = data.partition(b"\r\n\r\n")
+    length = re.search(rb"(?i)content-length: *(\d+)", head)
+    return bool(separator) and len(body) >= (int(length.group(1)) if length else 0)

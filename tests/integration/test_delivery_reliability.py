@@ -349,48 +349,13 @@ def test_429_retry_after_holds_the_next_attempt_back(make_runtime, config_dir, h
         assert session.get(OutboxMessage, held.id).status == "delivered"
 
 
-class RawReceiver:
-    """A socket server on loopback (built here) writing whatever bytes a test gives it as the answer:
-    what a broken receiver or a proxy that drops the connection sends."""
-
-    def __init__(self, answers: list[bytes]):
-        import socket
-        self.answers, self.requests = list(answers), 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hook"
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            with connection:
-                data = b""
-                while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < self.length(data):
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                self.requests += 1
-                connection.sendall(self.answers.pop(0) if len(self.answers) > 1 else self.answers[0])
-
-    @staticmethod
-    def length(data: bytes) -> int:
-        found = re.search(rb"(?i)content-length: *(\d+)", data)
-        return int(found.group(1)) if found else 0
-
-    def close(self):
-        self.listener.close()
-
-
 def test_an_answer_cut_off_inside_its_headers_is_a_failed_attempt_retried(make_runtime, config_dir):
-    cut = b"HTTP/1.1 200 OK\r\nContent-Ty"  # then the connection closes
-    good = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-    receiver = RawReceiver([cut, good])
+    from tests.emulators import RawServer
+    cut = (b"HTTP/1.1 200 OK\r\nContent-Ty", b"")  # then the connection closes
+    good = (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", b"ok")
+    receiver = RawServer([cut, good])
     try:
-        write_subscription(config_dir, receiver.url, events=["alert.issued"], regions=["220802"])
+        write_subscription(config_dir, receiver.url + "hook", events=["alert.issued"], regions=["220802"])
         settings = config_dir / "settings.toml"
         settings.write_text(settings.read_text().replace("workers = 8 ", "workers = 1 "))
         rt = make_runtime()
@@ -413,8 +378,8 @@ def test_an_answer_cut_off_inside_its_headers_is_a_failed_attempt_retried(make_r
 ])
 def test_a_trickling_receiver_is_cut_at_the_deadline_and_holds_back_no_other(make_runtime, config_dir, httpserver,
                                                                              head, body):
-    from tests.emulators import TricklingServer
-    slow = TricklingServer(head, body, every_s=0.5)
+    from tests.emulators import RawServer
+    slow = RawServer([(head, body)], every_s=0.5)
     httpserver.expect_request("/hook").respond_with_data("ok")
     try:
         import yaml

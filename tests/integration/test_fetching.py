@@ -123,8 +123,8 @@ def test_a_bad_payload_fails_only_its_batch(httpserver, regions, mangle, reason)
 
 def test_a_feed_trickling_its_answer_is_cut_at_the_deadline_of_the_whole_request():
     from notifiers.http import HttpSession
-    from tests.emulators import TricklingServer
-    server = TricklingServer(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n", b"[" + b" " * 38 + b"]", every_s=0.5)
+    from tests.emulators import RawServer
+    server = RawServer([(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n", b"[" + b" " * 38 + b"]")], every_s=0.5)
     try:
         fetch = Fetcher(HttpSession(), connect_timeout_s=1, read_timeout_s=2, max_attempts=2, backoff_s=0.01,
                         sleep=Sleeps())
