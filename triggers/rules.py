@@ -366,7 +366,7 @@ def override_problems(rules: Rules, code: str, override: object, known: set[str]
         return [f"{where}: must be a mapping"]
     chain = tuple(c for c in ancestry(code) if c in rules.ruleset.overrides)
     try:
-        effective = rules.for_chain(chain)
+        rules.for_chain(chain)  # (validates the merged rules)
     except ValidationError as error:
         return describe(error, source, prefix=f"overrides.{code}")
     parent = rules.for_chain(chain[:-1]).price_linkage

@@ -20,7 +20,7 @@ OVERFLOW = 2**31  # one more than an INTEGER column holds
 CASELOAD = HEADER + f"{OWN},{OVERFLOW},0,10,0,30,40,2,3,4,780,540,1014,702\n"
 
 
-def test_a_count_beyond_an_integer_is_a_422_naming_row_and_column(demo):
+def test_a_count_beyond_an_integer_is_a_422_naming_row_and_column(demo):  # noqa: F811
     with demo.rt.sessions() as session:
         before = session.scalars(select(Caseload.dibao_urban).where(Caseload.region_code == OWN)).all()
     response = demo("POST", "/api/v1/caseload", "root", data=CASELOAD.encode(), content_type="text/csv")
@@ -48,7 +48,7 @@ def test_the_cli_refuses_it_with_exit_status_2(config_dir, tmp_path, database_ur
     ({"status": 3}, "status"),
     ({"note": "visited"}, "status"),
 ])
-def test_a_task_move_with_a_field_of_the_wrong_type_is_a_422_naming_it(demo, body, field):
+def test_a_task_move_with_a_field_of_the_wrong_type_is_a_422_naming_it(demo, body, field):  # noqa: F811
     task_id = first_task(demo.rt, OWN)
     response = demo("POST", f"/api/v1/tasks/{task_id}/status", "nanguan", json=body)
     assert response.status_code == 422 and [e["field"] for e in response.json["errors"]] == [field]
@@ -62,7 +62,7 @@ DEEP_MAPPING = "cold_wave: " + "{x: " * 1000 + "1" + "}" * 1000
 
 @pytest.mark.parametrize("text", [DEEP_SEQUENCE, DEEP_MAPPING], ids=["lists", "mappings"])
 @pytest.mark.parametrize("method, path", [("POST", "/api/v1/rules/validate"), ("PUT", "/api/v1/rules")])
-def test_yaml_nested_a_thousand_levels_is_a_422(demo, text, method, path):
+def test_yaml_nested_a_thousand_levels_is_a_422(demo, text, method, path):  # noqa: F811
     before = (demo.rt.settings.config_dir / "rules.yaml").read_text(encoding="utf-8")
     response = demo(method, path, "root", json={"text": text, "reason": "test"})
     assert response.status_code == 422
