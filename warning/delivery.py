@@ -373,7 +373,8 @@ def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Futur
             unrecorded.append(results.get(timeout=RECORD_EVERY_S))
             waiting -= 1
         except queue.Empty:
-            if all(lane.done() for lane in lanes):
+            # (a lane may report and finish between the timeout and this check: then its result waits)
+            if all(lane.done() for lane in lanes) and results.empty():
                 if lease.stopped.is_set():
                     break  # the lanes stopped: the messages they did not send go back
                 # a lane died: raise its error, not wait for ever

@@ -352,7 +352,7 @@ def test_429_retry_after_holds_the_next_attempt_back(make_runtime, config_dir, h
 def test_an_answer_cut_off_inside_its_headers_is_a_failed_attempt_retried(make_runtime, config_dir):
     from tests.emulators import RawServer
     cut = (b"HTTP/1.1 200 OK\r\nContent-Ty", b"")  # then the connection closes
-    good = (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", b"ok")
+    good = (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n", b"ok")  # (it closes after each)
     receiver = RawServer([cut, good])
     try:
         write_subscription(config_dir, receiver.url + "hook", events=["alert.issued"], regions=["220802"])
