@@ -1,6 +1,6 @@
 """China's working days: weekends and official holidays off, the make-up working days (调休) on, as
 the State Council announces them each year, from the chinesecalendar package. For a year it does not
-know yet (announced each November), weekends alone are taken, and `known` says so."""
+know yet (announced each November), weekends alone are taken."""
 
 from __future__ import annotations
 
@@ -8,14 +8,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-
-
-def known(day: date) -> bool:
-    try:
-        chinese_calendar.is_workday(day)
-        return True
-    except NotImplementedError:
-        return False
 
 
 def is_working_day(day: date) -> bool:
