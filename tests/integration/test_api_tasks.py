@@ -50,12 +50,14 @@ def test_changing_a_task(demo, who, code):
         assert session.get(Task, task_id).status == ("acknowledged" if expected == 200 else "open")
 
 
-def test_an_illegal_move_is_a_422_naming_the_status(demo):
+def test_a_move_the_lifecycle_refuses_is_a_409_saying_why(demo):
+    """The body is valid (a known status): the task's state refuses it, so 409 Conflict, not 422."""
     task_id = first_task(demo.rt, OWN)
     response = demo("POST", f"/api/v1/tasks/{task_id}/status", "nanguan", json={"status": "done"})
-    assert response.status_code == 422
-    assert response.json["errors"][0] == {"field": "status",
-                                          "message": "a task that is open cannot become done (allowed: acknowledged, not_needed)"}
+    assert response.status_code == 409 and response.content_type == "application/problem+json"
+    assert response.json["detail"] == "status: a task that is open cannot become done (allowed: acknowledged, not_needed)"
+    not_said = demo("POST", f"/api/v1/tasks/{task_id}/status", "nanguan", json={"status": "not_needed", "note": " "})
+    assert not_said.status_code == 422 and not_said.json["errors"][0]["field"] == "note"
     assert demo("POST", "/api/v1/tasks/999999/status", "root", json={"status": "done"}).status_code == 404
 
 

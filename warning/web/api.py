@@ -1,41 +1,45 @@
-"""The JSON API under /api/v1: bearer tokens, scope on every call, RFC 9457 problem details."""
+"""The JSON API under /api/v1: bearer tokens, scope on every call, RFC 9457 problem details. Each
+operation is declared with @endpoint (warning.web.contract); /api/v1/openapi.json is built from those."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 from functools import wraps
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import func, select
-from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 
 from triggers.validation import InvalidConfig
 from triggers.tasks import is_overdue
-from warning.accounts import can_change, can_see, user_for_token
+from warning.accounts import can_change, can_see
 from warning.caseload import export_caseload, import_upload
-from warning.config import COUNTY_EVENTS
+from warning.clock import judged_now
+from warning.config import SubscriptionConfig
 from warning.events import iso, task_data
 from warning.manual_cpi import as_dict, set_manual_cpi
-from warning.models import CycleRun, DeliveryAttempt, FeedRun, JobRun, ManualCpi, OutboxMessage, Subscription, Task, utcnow
+from warning.models import CycleRun, DeliveryAttempt, FeedRun, JobRun, ManualCpi, OutboxMessage, Subscription, Task
 from warning.render import render_html, render_markdown, sheet_model
 from warning.subscriptions import (add_subscription, describe_subscription, may_manage, may_view, parked_counts,
                                    remove_subscription, replay_parked)
 from warning.web import change_task_status, progress_for_caller, require_region, runtime
-from warning.web.openapi import OPENAPI
+from warning.web import api_models as m
+from warning.web.contract import endpoint, openapi_document, problem
 
+REGION_CODE = {"pattern": m.AREA_CODE}
+SUBSCRIPTION_NAME = {"pattern": r"^[\w.-]{1,64}$"}
+MESSAGE_ID = {"pattern": r"^msg_[0-9a-f]{32}$"}
 api = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_PER_PAGE = 200
-MAX_PAGE = 1_000_000  # beyond it an offset no longer fits the database's integers (pages use it too)
 
 
-def problem(status: int, title: str, detail: str = "", errors: list[dict] | None = None):
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    if errors:
-        body["errors"] = errors
-    response = jsonify(body)
-    response.status_code = status
-    response.content_type = "application/problem+json"
-    return response
+def http_error(error: HTTPException):
+    """App-wide: errors under /api/ (even unknown paths, which no blueprint owns) are problem details;
+    a 405 keeps its Allow header."""
+    if request.path.startswith(api.url_prefix + "/") or request.path == api.url_prefix:
+        response = problem(error.code, error.name, error.description)
+        response.headers.extend((k, v) for k, v in error.get_headers() if k == "Allow")
+        return response
+    return error
 
 
 def field_errors(problems: list[str]) -> list[dict]:
@@ -44,43 +48,13 @@ def field_errors(problems: list[str]) -> list[dict]:
             for p in problems]
 
 
-def http_error(error: HTTPException):
-    """App-wide: errors under /api/ (even unknown paths, which no blueprint owns) are problem details."""
-    if request.path.startswith(api.url_prefix + "/") or request.path == api.url_prefix:
-        return problem(error.code, error.name, error.description)
-    return error
-
-
-def authenticated(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        with runtime().sessions.begin() as session:
-            user = user_for_token(session, token) if token else None
-            if user is not None:
-                session.expunge(user)
-        if user is None:
-            response = problem(401, "Unauthorized", "send a valid API token as 'Authorization: Bearer …'")
-            response.headers["WWW-Authenticate"] = "Bearer"
-            return response
-        g.user = user
-        return view(*args, **kwargs)
-    return wrapper
-
-
-def page_args() -> tuple[int, int]:
-    try:
-        page, per_page = int(request.args.get("page", 1)), int(request.args.get("per_page", 50))
-    except ValueError:
-        page = per_page = 0
-    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidConfig([f"page: page 1..{MAX_PAGE} and per_page 1..{MAX_PER_PAGE}"])
-    return page, per_page
+@api.errorhandler(InvalidConfig)
+def invalid(error: InvalidConfig):
+    return problem(422, "Unprocessable Content", "the request has invalid fields", field_errors(error.problems))
 
 
 def paginated(session, query, render) -> dict:
-    page, per_page = page_args()
+    page, per_page = g.query.page, g.query.per_page
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     items = session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": [render(i) for i in items], "page": page, "per_page": per_page, "total": total}
@@ -88,79 +62,75 @@ def paginated(session, query, render) -> dict:
 
 def paginated_list(items: list, render) -> dict:
     """The same page for a list already filtered in Python (by scope rules SQL cannot express)."""
-    page, per_page = page_args()
+    page, per_page = g.query.page, g.query.per_page
     shown = items[(page - 1) * per_page: page * per_page]
     return {"items": [render(i) for i in shown], "page": page, "per_page": per_page, "total": len(items)}
 
 
-@api.errorhandler(InvalidConfig)
-def invalid(error: InvalidConfig):
-    return problem(422, "Unprocessable Content", "the request has invalid fields", field_errors(error.problems))
-
-
 @api.get("/openapi.json")
+@endpoint("This document", answers={200: None}, public=True)
 def openapi():
-    return jsonify(OPENAPI)
+    return openapi_document(current_app)
 
 
 @api.get("/cpi/manual")
-@authenticated
+@endpoint("Hand-entered CPI figures the caller may see", query=m.Paging, answers={200: m.Page[m.ManualCpiView]})
 def list_manual_cpi():
     with runtime().sessions() as session:
         query = select(ManualCpi).order_by(ManualCpi.area_code, ManualCpi.month)
-        visible = [m.area_code for m in session.scalars(query) if can_see(g.user, m.area_code)]
-        return jsonify(paginated(session, query.where(ManualCpi.area_code.in_(visible)), as_dict))
+        visible = [e.area_code for e in session.scalars(query) if can_see(g.user, e.area_code)]
+        return paginated(session, query.where(ManualCpi.area_code.in_(visible)), as_dict)
 
 
 @api.post("/cpi/manual")
-@authenticated
+@endpoint("Enter or correct one area's CPI figures for one month (audited)", body=m.ManualCpiEntry,
+          answers={201: m.ManualCpiView}, errors=(403, 404))
 def enter_manual_cpi():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return problem(400, "Bad Request", "send a JSON object")
-    area = str(body.get("area_code", ""))
-    if not can_change(g.user, area):
-        return problem(403, "Forbidden", f"{g.user.name} may not enter figures for area {area}")
-    fields = {k: body.get(k, "") for k in ("area_code", "month", "cpi_yoy", "food_cpi_yoy", "released_on")}
+    body = g.body.model_dump()
+    if body["area_code"] not in runtime().config.area_codes:
+        raise NotFound(f"no area {body['area_code']}")
+    if not can_change(g.user, body["area_code"]):
+        raise Forbidden(f"{g.user.name} may not enter figures for area {body['area_code']}")
     with runtime().sessions.begin() as session:
-        entry = set_manual_cpi(session, runtime().config, fields, g.user.name, str(body.get("reason", "")))
-        result = as_dict(entry)
-    return jsonify(result), 201
+        entry = set_manual_cpi(session, runtime().config, body, g.user.name, body.pop("reason"))
+        return as_dict(entry), 201
 
 
 @api.get("/feed-runs")
-@authenticated
+@endpoint("Feed pulls, newest first", query=m.Paging, answers={200: m.Page[m.FeedRunView]})
 def feed_runs():
     def render(run: FeedRun) -> dict:
         return {"id": run.id, "cycle_id": run.cycle_id, "feed": run.feed, "format": run.format, "source": run.source,
-                "fetched_at": run.fetched_at.isoformat(), "status": run.status, "attempts": run.attempts,
+                "fetched_at": iso(run.fetched_at), "status": run.status, "attempts": run.attempts,
                 "elapsed_ms": run.elapsed_ms, "rows": run.rows, "error": run.error, "fallback_from": run.fallback_from}
     with runtime().sessions() as session:
-        return jsonify(paginated(session, select(FeedRun).order_by(FeedRun.id.desc()), render))
+        return paginated(session, select(FeedRun).order_by(FeedRun.id.desc()), render)
 
 
 @api.get("/cycle-runs")
-@authenticated
+@endpoint("Cycles, newest first: status, as-of time, summary with counts and stage timings", query=m.Paging,
+          answers={200: m.Page[m.CycleRunView]})
 def cycle_runs():
     def render(run: CycleRun) -> dict:
         return {"id": run.id, "started_at": iso(run.started_at), "finished_at": iso(run.finished_at),
                 "as_of": iso(run.as_of), "scenario": run.scenario, "status": run.status, "error": run.error,
                 "summary": run.summary}
     with runtime().sessions() as session:
-        return jsonify(paginated(session, select(CycleRun).order_by(CycleRun.started_at.desc()), render))
+        return paginated(session, select(CycleRun).order_by(CycleRun.started_at.desc()), render)
 
 
 @api.get("/job-runs")
-@authenticated
+@endpoint("Scheduled job runs that did something or failed, per instance, newest first", query=m.JobRunQuery,
+          answers={200: m.Page[m.JobRunView]})
 def job_runs():
     def render(run: JobRun) -> dict:
         return {"id": run.id, "job": run.job, "instance": run.instance, "started_at": iso(run.started_at),
                 "finished_at": iso(run.finished_at), "status": run.status, "counts": run.counts, "error": run.error}
     query = select(JobRun).order_by(JobRun.id.desc())
-    if request.args.get("job"):
-        query = query.where(JobRun.job == request.args["job"])
+    if g.query.job:
+        query = query.where(JobRun.job == g.query.job)
     with runtime().sessions() as session:
-        return jsonify(paginated(session, query, render))
+        return paginated(session, query, render)
 
 
 def visible_region(view):
@@ -173,91 +143,84 @@ def visible_region(view):
 
 
 @api.get("/regions/<code>/tasks")
-@authenticated
+@endpoint("A county's tasks", query=m.TaskQuery, answers={200: m.Page[m.TaskView]}, errors=(403, 404),
+          path={"code": REGION_CODE})
 @visible_region
 def region_tasks(code: str):
     query = select(Task).where(Task.region_code == code).order_by(Task.due_at, Task.id)
-    if request.args.get("status"):
-        query = query.where(Task.status.in_(request.args["status"].split(",")))
+    if g.query.status:
+        query = query.where(Task.status.in_(g.query.status.split(",")))
     with runtime().sessions() as session:
-        return jsonify(paginated(session, query, lambda t: task_data(t) | {
+        now = judged_now(session)
+        return paginated(session, query, lambda t: task_data(t) | {
             "instance": t.instance, "note": t.note, "alert_id": t.alert_id, "subsidy_id": t.subsidy_id,
-            "updated_by": t.updated_by, "overdue": is_overdue(t.status, t.due_at, utcnow())}))
+            "updated_by": t.updated_by, "overdue": is_overdue(t.status, t.due_at, now)})
 
 
 @api.post("/tasks/<int(max=2147483647):task_id>/status")
-@authenticated
+@endpoint("Move a task on: acknowledged, in_progress, done; or not_needed with a note saying why",
+          body=m.StatusChange, answers={200: m.ChangedTask}, errors=(403, 404, 409))
 def task_status(task_id: int):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return problem(400, "Bad Request", "send a JSON object with status (and note)")
-    status, note = body.get("status"), body.get("note")
-    wrong = ([] if isinstance(status, str) else ["status: a task status as text"]) + (
-        [] if note is None or isinstance(note, str) else ["note: text, or null"])
-    if wrong:
-        raise InvalidConfig(wrong)
-    with runtime().sessions.begin() as session:
-        task = change_task_status(session, task_id, status, note)
-        return jsonify(task_data(task) | {"note": task.note, "updated_by": task.updated_by})
+    try:
+        with runtime().sessions.begin() as session:
+            task = change_task_status(session, task_id, g.body.status, g.body.note)
+            return task_data(task) | {"note": task.note, "updated_by": task.updated_by}
+    except InvalidConfig as refusal:  # the body is valid (checked before): the task's state refuses the move
+        return problem(409, "Conflict", "; ".join(refusal.problems))
 
 
 @api.get("/regions/<code>/sheet")
-@authenticated
+@endpoint("A county's task sheet as JSON, printable A4 HTML or markdown", query=m.SheetQuery,
+          answers={200: {"application/json": m.Sheet, "text/html": str, "text/markdown": str}}, errors=(403, 404),
+          path={"code": REGION_CODE})
 @visible_region
 def region_sheet(code: str):
-    lang = request.args.get("lang", runtime().settings.web.language)
-    fmt = request.args.get("format", "json")
-    if lang not in ("zh", "en") or fmt not in ("json", "html", "md"):
-        raise InvalidConfig(["lang: zh or en; format: json, html or md"])
+    lang = g.query.lang or runtime().settings.web.language
     with runtime().sessions() as session:
-        model = sheet_model(session, runtime().config, code, utcnow(), lang)
-    if fmt == "html":
+        model = sheet_model(session, runtime().config, code, judged_now(session), lang)
+    if g.query.format == "html":
         return Response(render_html(model), content_type="text/html; charset=utf-8")
-    if fmt == "md":
+    if g.query.format == "md":
         return Response(render_markdown(model), content_type="text/markdown; charset=utf-8")
-    return jsonify({k: v for k, v in model.items() if k != "labels"})
+    return {k: v for k, v in model.items() if k != "labels"}
 
 
 @api.get("/progress")
-@authenticated
+@endpoint("Task progress per province, prefecture or county", query=m.ProgressQuery, answers={200: m.Progress},
+          errors=(403,))
 def task_progress():
-    return jsonify({"items": progress_for_caller(request.args.get("by", "province"))})
+    return {"items": progress_for_caller(g.query.by)}
 
 
 @api.get("/caseload")
-@authenticated
+@endpoint("Caseload the caller may see, as CSV", answers={200: {"text/csv": str}})
 def caseload_csv():
     with runtime().sessions() as session:
         body = export_caseload(session, visible=lambda code: can_see(g.user, code))
     return Response(body, content_type="text/csv; charset=utf-8")
 
 
-@api.post("/caseload")
-@api.post("/shelters")
-@authenticated
-def caseload_upload():
+def csv_upload() -> tuple[dict, int]:
     if g.user.role == "viewer":
-        return problem(403, "Forbidden", "viewers cannot change data")
+        raise Forbidden("viewers cannot change data")
     with runtime().sessions.begin() as session:
-        count = import_upload(session, request.path.rsplit("/", 1)[-1], request.get_data(), "upload.csv",
+        count = import_upload(session, request.path.rsplit("/", 1)[-1], g.body, "upload.csv",
                               runtime().config.region_codes, lambda code: can_change(g.user, code), g.user.name)
-    return jsonify({"imported": count}), 201
+    return {"imported": count}, 201
 
 
-def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("send a JSON object")
-    return body
+@api.post("/caseload")
+@endpoint("Import caseload CSV (all rows or none; only counties in the caller's area)", body="text/csv",
+          answers={201: m.Imported}, errors=(403,))
+def caseload_upload():
+    return csv_upload()
 
 
-def parse_instant(value, field: str) -> datetime:
-    """An ISO 8601 time; without an offset it is taken as UTC."""
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidConfig([f"{field}: an ISO 8601 time such as 2026-01-19T08:00:00+08:00 (got {value!r})"]) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+@api.post("/shelters")
+@endpoint("Import cold-shelter CSV (replaces the lists of the counties named)", body="text/csv",
+          answers={201: m.Imported}, errors=(403,))
+def shelter_upload():
+    return csv_upload()
 
 
 def visible_subscriptions(session) -> list[Subscription]:
@@ -275,49 +238,48 @@ def managed_subscription(session, name: str) -> Subscription:
 
 
 @api.get("/subscriptions")
-@authenticated
+@endpoint("Subscriptions the caller may see (no secrets; robot keys hidden), with parked counts", query=m.Paging,
+          answers={200: m.Page[m.ListedSubscription]})
 def list_subscriptions():
     with runtime().sessions() as session:
         counts = parked_counts(session)
-        return jsonify(paginated_list(visible_subscriptions(session),
-                                      lambda s: describe_subscription(s) | {"parked": counts.get(s.id, 0)}))
+        return paginated_list(visible_subscriptions(session),
+                              lambda s: describe_subscription(s) | {"parked": counts.get(s.id, 0)})
 
 
 @api.post("/subscriptions")
-@authenticated
+@endpoint("Add a subscription (province and county users: inside their area, county events only)",
+          body=SubscriptionConfig, answers={201: m.SubscriptionView}, errors=(403,))
 def create_subscription():
-    body = json_body()
-    regions, events = body.get("regions") or [], body.get("events") or list(COUNTY_EVENTS)
-    if not (isinstance(regions, list) and isinstance(events, list)):
-        raise InvalidConfig(["regions: a list of region codes; events: a list of event types"])
-    if not may_manage(g.user, [str(r) for r in regions], [str(e) for e in events]):
-        return problem(403, "Forbidden", f"{g.user.name} may subscribe only to their own area's events, "
-                                         "naming its region codes")
+    fields = g.body.model_dump(exclude_unset=True)
+    if not may_manage(g.user, g.body.regions, g.body.events):
+        raise Forbidden(f"{g.user.name} may subscribe only to their own area's events, naming its region codes")
     with runtime().sessions.begin() as session:
-        row = add_subscription(session, body, "api", runtime().settings.delivery.allow_private_targets, g.user.name)
+        row = add_subscription(session, fields, "api", runtime().settings.delivery.allow_private_targets, g.user.name)
         session.flush()
-        result = describe_subscription(row)
-    return jsonify(result), 201
+        return describe_subscription(row), 201
 
 
 @api.delete("/subscriptions/<name>")
-@authenticated
+@endpoint("Remove (disable) a subscription added by API or CLI; what it still had is parked",
+          answers={200: m.Removed}, errors=(403, 404), path={"name": SUBSCRIPTION_NAME})
 def delete_subscription(name: str):
     with runtime().sessions.begin() as session:
         managed_subscription(session, name)
         parked = remove_subscription(session, name, g.user.name)
-    return jsonify({"removed": name, "parked": parked})
+    return {"removed": name, "parked": parked}
 
 
 @api.post("/subscriptions/<name>/replay")
-@authenticated
+@endpoint("Queue again everything parked for this subscription (optionally since a time)", body=m.ReplayRequest,
+          answers={200: m.Queued}, errors=(403, 404), path={"name": SUBSCRIPTION_NAME})
 def replay_subscription(name: str):
-    body = request.get_json(silent=True) or {}
-    since = parse_instant(body.get("since"), "since") if isinstance(body, dict) and body.get("since") else None
+    since = g.body.since
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
     with runtime().sessions.begin() as session:
         managed_subscription(session, name)
-        queued = replay_parked(session, g.user.name, subscription=name, since=since)
-    return jsonify({"queued": queued})
+        return {"queued": replay_parked(session, g.user.name, subscription=name, since=since)}
 
 
 def delivery_view(row: OutboxMessage, names: dict[int, str]) -> dict:
@@ -327,22 +289,23 @@ def delivery_view(row: OutboxMessage, names: dict[int, str]) -> dict:
             "delivered_at": iso(row.delivered_at), "last_error": row.last_error}
 
 
-def deliveries_query(names: dict[int, str], statuses: str):
+def deliveries_query(names: dict[int, str], statuses: str | None):
     """Messages of the subscriptions in `names`, newest first, of the comma-separated statuses (all if empty)."""
     query = select(OutboxMessage).where(OutboxMessage.subscription_id.in_(names)).order_by(OutboxMessage.id.desc())
     return query.where(OutboxMessage.status.in_(statuses.split(","))) if statuses else query
 
 
 @api.get("/deliveries")
-@authenticated
+@endpoint("Outbox messages of the subscriptions the caller may see, newest first", query=m.DeliveryQuery,
+          answers={200: m.Page[m.DeliveryView]})
 def list_deliveries():
     with runtime().sessions() as session:
         names = {s.id: s.name for s in visible_subscriptions(session)}
-        query = deliveries_query(names, request.args.get("status", ""))
-        if request.args.get("subscription"):
+        query = deliveries_query(names, g.query.status)
+        if g.query.subscription:
             query = query.where(OutboxMessage.subscription_id.in_(
-                [i for i, n in names.items() if n == request.args["subscription"]]))
-        return jsonify(paginated(session, query, lambda row: delivery_view(row, names)))
+                [i for i, n in names.items() if n == g.query.subscription]))
+        return paginated(session, query, lambda row: delivery_view(row, names))
 
 
 def visible_delivery(session, message_id: str) -> tuple[OutboxMessage, Subscription]:
@@ -354,25 +317,27 @@ def visible_delivery(session, message_id: str) -> tuple[OutboxMessage, Subscript
 
 
 @api.get("/deliveries/<message_id>")
-@authenticated
+@endpoint("One message with its body and every attempt (time, outcome, status, latency, error)",
+          answers={200: m.DeliveryDetail}, errors=(404,), path={"message_id": MESSAGE_ID})
 def delivery_detail(message_id: str):
     with runtime().sessions() as session:
         row, subscription = visible_delivery(session, message_id)
         attempts = session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.outbox_id == row.id)
                                    .order_by(DeliveryAttempt.id)).all()
-        return jsonify(delivery_view(row, {subscription.id: subscription.name}) | {"data": row.data, "attempts": [
+        return delivery_view(row, {subscription.id: subscription.name}) | {"data": row.data, "history": [
             {"at": iso(a.attempted_at), "outcome": a.outcome, "http_status": a.http_status,
-             "latency_ms": a.latency_ms, "error": a.error} for a in attempts]})
+             "latency_ms": a.latency_ms, "error": a.error} for a in attempts]}
 
 
 @api.post("/deliveries/<message_id>/replay")
-@authenticated
+@endpoint("Queue one parked message again, with its original webhook-id", answers={200: m.Queued},
+          errors=(403, 404, 409), path={"message_id": MESSAGE_ID})
 def replay_delivery(message_id: str):
     with runtime().sessions.begin() as session:
         status = replay_message(session, message_id)
     if status != "parked":
         return problem(409, "Conflict", f"only parked messages are replayed; {message_id} is {status}")
-    return jsonify({"queued": 1})
+    return {"queued": 1}
 
 
 def replay_message(session, message_id: str) -> str:

@@ -13,7 +13,8 @@ from warning.models import RuleVersion
 from warning.preview import MAX_DAYS, preview_rules
 from warning.rule_versions import check_edited_rules, install_rules
 from warning.web import progress_for_caller, rules_in_force_text, runtime
-from warning.web.api import MAX_PAGE, deliveries_query, delivery_view, replay_message, visible_subscriptions
+from warning.web.api import deliveries_query, delivery_view, replay_message, visible_subscriptions
+from warning.web.api_models import MAX_PAGE
 from warning.web.api_rules import audit_query, audit_view
 from warning.web.pages import login_required, pages
 
@@ -90,7 +91,7 @@ def rules_edit():
 def audit_page():
     require_roles("admin", "viewer")
     with runtime().sessions() as db:
-        rows, page, pages_count = one_page(db, audit_query())
+        rows, page, pages_count = one_page(db, audit_query(request.args.get("actor"), request.args.get("action")))
         entries = [audit_view(r) for r in rows]
     return render_template("audit.html", entries=entries, page=page, pages_count=pages_count)
 

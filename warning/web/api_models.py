@@ -1,0 +1,423 @@
+"""What the API reads and answers, as pydantic models. warning.web.contract turns them into request
+checks, answer shapes and the OpenAPI document; the event models come from notifiers.schemas, so an
+alert reads the same in a webhook and in the API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from notifiers.schemas import AlertEvent, Contract, Level, Region, SubsidyEvent, TaskData
+from triggers.levels import HAZARD_NAMES
+from triggers.tasks import STATES
+from warning.preview import MAX_DAYS
+
+MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000  # beyond it an offset no longer fits the database's integers (pages use it too)
+AREA_CODE = r"^[0-9]{6}([0-9]{3})?$"
+Hazard = Literal[tuple(HAZARD_NAMES)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+SAID = r"^[^\x00]*\S[^\x00]*$"
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+COUNTY = r"^[0-9]{6}$"
+PATTERN_WORDS = {SAID: "said (who acts and why are both recorded)", MONTH: "a month YYYY-MM",
+                 COUNTY: "a six-digit area code", AREA_CODE: "a six-digit area code or a nine-digit township code",
+                 NO_NUL: "text without NUL characters"}
+Text = Annotated[str, StringConstraints(max_length=2000, pattern=NO_NUL)]
+Reason = Annotated[str, StringConstraints(max_length=2000, pattern=SAID)]
+Month = Annotated[str, StringConstraints(pattern=MONTH)]
+County = Annotated[str, StringConstraints(pattern=COUNTY)]
+Time = Annotated[str, Field(description="UTC, ISO 8601 with Z")]
+T = TypeVar("T")
+
+
+def one_or_more_of(values: tuple[str, ...], description: str):
+    """A comma-separated list drawn from `values`, as a query parameter."""
+    choice = "|".join(values)
+    return Annotated[str, StringConstraints(pattern=rf"^({choice})(,({choice}))*$"), Field(description=description)]
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown parameter is an error, not silently ignored
+
+
+class Paging(Query):
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(50, ge=1, le=MAX_PER_PAGE)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `errors` names each invalid field."""
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+
+# Queries
+
+class TaskQuery(Paging):
+    status: one_or_more_of(STATES, "comma-separated task statuses") | None = None
+
+
+class SheetQuery(Query):
+    format: Literal["json", "html", "md"] = "json"
+    lang: Literal["zh", "en"] | None = Field(None, description="default: the console's language")
+
+
+class ProgressQuery(Query):
+    by: Literal["province", "prefecture", "county"] = "province"
+
+
+class JobRunQuery(Paging):
+    job: Literal["cycle", "deliver", "prune"] | None = None
+
+
+class RegionQuery(Paging):
+    province: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}0000$")] | None = None
+    level: Literal["blue", "yellow", "orange", "red", "none"] | None = None
+
+
+AreaFilter = Annotated[str, StringConstraints(pattern=AREA_CODE), Field(
+    description="a township, a county, a prefecture (xxxx00) or a province (xx0000)")]
+
+
+class AlertQuery(Paging):
+    status: one_or_more_of(("open", "resolved"), "comma-separated") | None = None
+    hazard: one_or_more_of(tuple(HAZARD_NAMES), "comma-separated hazards") | None = None
+    level: one_or_more_of(("blue", "yellow", "orange", "red"), "comma-separated levels") | None = None
+    region: AreaFilter | None = None
+
+
+class SubsidyQuery(Paging):
+    month: Month | None = None
+    region: AreaFilter | None = None
+    started: bool | None = None
+
+
+class DeliveryQuery(Paging):
+    status: one_or_more_of(("pending", "delivered", "parked"), "comma-separated") | None = None
+    subscription: Annotated[str, StringConstraints(pattern=r"^[\w.-]{1,64}$")] | None = None
+
+
+class AuditQuery(Paging):
+    actor: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] | None = None
+    action: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] | None = Field(
+        None, description="a prefix, such as rules. or alert.")
+
+
+# Bodies
+
+class ManualCpiEntry(Body):
+    area_code: County
+    month: Month
+    cpi_yoy: float = Field(ge=-50, le=100, description="year-on-year, %")
+    food_cpi_yoy: float = Field(ge=-50, le=100, description="year-on-year, %")
+    released_on: date = Field(description="the date the figures were published")
+    reason: Reason
+
+
+class TaskMove(Body):
+    status: Literal["acknowledged", "in_progress", "done"]
+    note: Text = ""
+
+
+class TaskDismissal(Body):
+    status: Literal["not_needed"]
+    note: Reason = Field(description="why the task is not needed")
+
+
+StatusChange = Annotated[Union[TaskMove, TaskDismissal], Field(discriminator="status")]
+
+
+class ManualRaise(Body):
+    action: Literal["raise"]
+    region_code: County
+    hazard: Hazard
+    level: Level
+    hours: float = Field(24, ge=1, le=336)
+    reason: Reason
+
+
+class ManualStandDown(Body):
+    action: Literal["stand_down"]
+    region_code: County
+    hazard: Hazard
+    hours: float = Field(24, ge=1, le=336)
+    reason: Reason
+
+
+ManualDecision = Annotated[Union[ManualRaise, ManualStandDown], Field(discriminator="action")]
+RulesYaml = Annotated[str, StringConstraints(min_length=1, max_length=200_000, pattern=NO_NUL), Field(
+    description="the whole rules.yaml as YAML text")]
+
+
+class RulesText(Body):
+    text: RulesYaml
+
+
+class RulesChange(Body):
+    text: RulesYaml
+    reason: Reason
+
+
+class RulesPreviewRequest(Body):
+    text: RulesYaml
+    days: int = Field(7, ge=1, le=MAX_DAYS)
+
+
+class ReplayRequest(Body):
+    since: datetime | None = Field(None, description="only what was parked since then; without an offset, UTC")
+
+
+# Answers
+
+class ManualCpiView(Contract):
+    area_code: str
+    month: str
+    cpi_yoy: float
+    food_cpi_yoy: float
+    released_on: Time | None
+    entered_by: str
+    reason: str
+    entered_at: Time
+
+
+class FeedRunView(Contract):
+    id: int
+    cycle_id: str | None
+    feed: str
+    format: str | None
+    source: str | None
+    fetched_at: Time
+    status: str
+    attempts: int | None
+    elapsed_ms: float | None
+    rows: int | None
+    error: str | None
+    fallback_from: str | None
+
+
+class CycleRunView(Contract):
+    id: str
+    started_at: Time | None
+    finished_at: Time | None
+    as_of: Time | None
+    scenario: str | None
+    status: str
+    error: str | None
+    summary: dict[str, Any] | None
+
+
+class JobRunView(Contract):
+    id: int
+    job: str
+    instance: str
+    started_at: Time | None
+    finished_at: Time | None
+    status: str
+    counts: dict[str, Any] | None
+    error: str | None
+
+
+class TaskView(TaskData):
+    instance: int
+    note: str | None
+    alert_id: int | None
+    subsidy_id: int | None
+    updated_by: str | None
+    overdue: bool
+
+
+class ChangedTask(TaskData):
+    note: str | None
+    updated_by: str | None
+
+
+class Sheet(Contract):
+    """The printable task sheet's content, as JSON, in local time."""
+    lang: Literal["zh", "en"]
+    generated: str
+    timezone: str
+    region: dict[str, Any]
+    alerts: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    subsidy: list[dict[str, Any]]
+
+
+class ProgressRow(Contract):
+    code: str
+    name: str
+    tasks: int
+    overdue: int
+    open: int
+    acknowledged: int
+    in_progress: int
+    done: int
+    not_needed: int
+    done_share: float | None = Field(description="done / (tasks - not needed); null when none is needed")
+
+
+class Progress(Contract):
+    items: list[ProgressRow]
+
+
+class Imported(Contract):
+    imported: int
+
+
+class SubscriptionView(Contract):
+    name: str
+    channel: str
+    url: str = Field(description="robot keys in the URL hidden")
+    regions: list[str]
+    events: list[str]
+    format: str
+    lang: str
+    recipients: int
+    batch: int | None
+    source: str
+    enabled: bool
+    disabled_reason: str | None
+    failing_since: Time | None
+    created_at: Time | None
+
+
+class ListedSubscription(SubscriptionView):
+    parked: int = Field(description="messages parked for replay")
+
+
+class Removed(Contract):
+    removed: str
+    parked: int
+
+
+class Queued(Contract):
+    queued: int
+
+
+class DeliveryView(Contract):
+    message_id: str
+    subscription: str
+    event_type: str
+    status: Literal["pending", "delivered", "parked"]
+    attempts: int
+    created_at: Time
+    next_attempt_at: Time | None
+    delivered_at: Time | None
+    last_error: str | None
+
+
+class Attempt(Contract):
+    at: Time
+    outcome: str
+    http_status: int | None
+    latency_ms: float | None
+    error: str | None
+
+
+class DeliveryDetail(DeliveryView):
+    data: dict[str, Any]
+    history: list[Attempt] = Field(description="every attempt, oldest first (`attempts` counts them)")
+
+
+class ListedRegion(Region):
+    assessed: bool = Field(description="false: no forecast point, so no level can be judged")
+    level: Level | None
+    open_alerts: int
+
+
+class AlertView(AlertEvent):
+    issued_at: Time
+    updated_at: Time | None
+    resolved_at: Time | None
+    resolve_reason: str | None
+
+
+class RegionDetail(Region):
+    assessed: bool
+    rule_version: str
+    thresholds: dict[str, Any]
+    alerts: list[AlertView]
+
+
+class DecisionView(Contract):
+    id: int
+    region_code: str
+    hazard: str
+    action: Literal["raise", "stand_down"]
+    level: Level | None
+    reason: str
+    actor: str
+    created_at: Time
+    expires_at: Time
+    cleared_at: Time | None
+    cleared_by: str | None
+
+
+class SubsidyView(SubsidyEvent):
+    started: bool
+    decided_at: Time | None
+
+
+class RulesView(Contract):
+    version: str
+    text: str
+    content: dict[str, Any]
+
+
+class RulesValid(Contract):
+    valid: bool
+    version: str
+
+
+class RulesInForce(Contract):
+    version: str
+    in_force_from: str
+
+
+class PreviewChange(Contract):
+    region_code: str
+    hazard: str
+    current_level: str | None
+    edited_level: str | None
+    change: Literal["added", "raised", "lowered", "removed"]
+
+
+class Preview(Contract):
+    days: int
+    cycles_replayed: int
+    totals: dict[str, int]
+    changes: list[PreviewChange]
+
+
+class RuleVersionView(Contract):
+    version: str
+    actor: str | None
+    reason: str | None
+    created_at: Time | None
+
+
+class AuditView(Contract):
+    id: int
+    at: Time
+    actor: str
+    action: str
+    target: str
+    reason: str | None
+    before: Any
+    after: Any
