@@ -72,7 +72,7 @@ class SubscriptionConfig(StrictModel):
     secrets: list[str] = Field(default=[], max_length=3)
     regions: list[str] = []  # region codes (county, prefecture or province); empty: everywhere
     events: list[str] = list(COUNTY_EVENTS)
-    format: Literal["json", "cap"] = "json"  # webhooks only
+    format: Literal["json", "cap", "alertmanager"] = "json"  # webhooks only
     lang: Literal["zh", "en"] = "zh"  # for what people read: robots, e-mail, SMS
     to: list[str] = Field(default=[], max_length=100)  # SMS: phone numbers
     body: dict | None = None  # SMS: the gateway's JSON body, with placeholders
@@ -105,12 +105,12 @@ def channel_problem(config: SubscriptionConfig) -> str | None:
     channel, secrets = config.channel, config.secrets
     if (channel == "email") != config.url.startswith("mailto:"):
         return "url: e-mail subscriptions take mailto:address[,address]; the others an http(s) URL"
-    if config.format == "cap" and channel != "webhook":
-        return "format: cap is for webhook subscriptions"
+    if config.format != "json" and channel != "webhook":
+        return f"format: {config.format} is for webhook subscriptions"
     if channel != "sms" and (config.to or config.body or config.headers):
         return "to, body and headers are for sms subscriptions"
-    if config.batch and (channel != "webhook" or config.format != "json"):
-        return "batch: only JSON webhooks take events in batches"
+    if config.batch and (channel != "webhook" or config.format == "cap"):
+        return "batch: only JSON and Alertmanager webhooks take events in batches"
     if channel == "webhook":
         if not secrets:
             return "secrets: a webhook needs at least one whsec_ secret"

@@ -29,12 +29,14 @@ from notifiers.mail import EmailNotifier, SmtpServer, recipients_of
 from notifiers.robots import DingTalkRobot, WeComRobot
 from notifiers.sms import SmsGateway
 from notifiers.targets import redact, scrub
+from notifiers.alertmanager import alertmanager_body
 from notifiers.webhook import WebhookNotifier, batch_of
 from warning.db import write_rows
 from warning.events import SCHEMA_VERSION, Outbox
 from warning.leader import CLAIM_LOCK, hold_until_commit
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.settings import DeliverySettings
+from warning.tallies import Tally
 
 RECORD_EVERY_S = 1.0
 RECONNECT_FOR_S = 300.0  # how long a drain waits for the database to come back with sends to record
@@ -126,6 +128,9 @@ def notifier_for(subscription: Subscription, http: HttpSession, settings: Delive
         return SmsGateway(url, options["to"], http, options.get("body"), options.get("headers"),
                           (subscription.secrets or [""])[0], **web)
     kwargs = {}
+    if subscription.format == "alertmanager":
+        kwargs = {"render": lambda message: alertmanager_body(message, subscription.name, subscription.lang,
+                                                              settings.console_url)}
     if subscription.format == "cap":
         kwargs = {"render": lambda message: cap_body(message, settings.cap_sender, references or [], subscription.lang),
                   "content_type": "application/cap+xml; charset=utf-8"}
@@ -236,6 +241,11 @@ def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings,
             session.execute(MARK_DELIVERED, delivered)
             counts["delivered"] += len(delivered)
         write_rows(session, DeliveryAttempt.__table__, [attempt_row(s) for s in sent])
+        tally = Tally()
+        for s in sent:
+            tally.count("coldwarn_delivery_attempts", {"outcome": s.outcome.status})
+            tally.observe("coldwarn_delivery_latency_seconds", {}, s.outcome.latency_ms / 1000)
+        tally.write(session)
     return counts
 
 

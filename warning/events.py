@@ -62,6 +62,9 @@ def subsidy_data(subsidy: Subsidy, region: dict) -> dict:
             "rule_version": subsidy.rule_version}
 
 
+ALERTS_ONLY = ("cap", "alertmanager")
+
+
 def covers(subscription: Subscription, region_code: str) -> bool:
     """A subscription's region codes may name a township, county, prefecture (xxxx00) or province (xx0000)."""
     if not subscription.regions:
@@ -86,8 +89,8 @@ class Outbox:
 
     def add(self, event_type: str, region_code: str, data: dict) -> None:
         for subscription in self.subscriptions:
-            if subscription.format == "cap" and not event_type.startswith("alert."):
-                continue  # CAP carries alerts; task lists and subsidies go to JSON subscribers
+            if subscription.format in ALERTS_ONLY and not event_type.startswith("alert."):
+                continue  # CAP and Alertmanager carry alerts; task lists and subsidies go to JSON subscribers
             if event_type in subscription.events and covers(subscription, region_code):
                 self.rows.append({
                     "message_id": f"msg_{uuid.uuid4().hex}", "subscription_id": subscription.id,

@@ -219,7 +219,7 @@ class Subscription(Base):
     secrets: Mapped[list]
     regions: Mapped[list]
     events: Mapped[list]
-    format: Mapped[str] = mapped_column(String(8))
+    format: Mapped[str] = mapped_column(String(16))  # json, cap, alertmanager (migration 0019)
     channel: Mapped[str] = mapped_column(String(16), default="webhook")  # webhook, wecom, dingtalk, email, sms
     lang: Mapped[str] = mapped_column(String(2), default="zh")
     options: Mapped[dict] = mapped_column(default=dict)  # sms: to, body, headers
@@ -372,3 +372,12 @@ class RuleVersion(Base):
     actor: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class MetricTally(Base):
+    """A running total behind /metrics: a counter, or one bucket, sum or count of a histogram (warning.tallies)."""
+
+    __tablename__ = "metric_tallies"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    labels: Mapped[str] = mapped_column(String(400), primary_key=True)  # sorted [[name, value], …] as JSON
+    value: Mapped[float] = mapped_column(Float)

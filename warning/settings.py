@@ -22,6 +22,8 @@ ENV_OVERRIDES = {
     "COLDWARN_ALLOW_PRIVATE_TARGETS": ("delivery", "allow_private_targets"),
     "COLDWARN_SCENARIO": ("feeds", "scenario"),
     "COLDWARN_LANGUAGE": ("web", "language"),
+    "COLDWARN_CONSOLE_URL": ("delivery", "console_url"),
+    "COLDWARN_PORT": ("server", "port"),
     "COLDWARN_SECURE_COOKIES": ("web", "secure_cookies"),
     "COLDWARN_QWEATHER_API_KEY": ("feeds", "qweather", "api_key"),
     "COLDWARN_QWEATHER_API_HOST": ("feeds", "qweather", "api_host"),
@@ -122,6 +124,8 @@ class DeliverySettings(StrictModel):
     disable_after_h: float = Field(default=72, gt=0)  # an endpoint failing this long is disabled
     allow_private_targets: bool = False
     smtp: SmtpSettings = SmtpSettings()
+    console_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s]+$",
+                             description="the console as receivers' users reach it: Alertmanager links")
     cap_sender: str = Field(default="coldwarn@localhost", pattern=r"^[^\s,<&\"]+$")  # CAP <sender>: no spaces or commas
 
     @field_validator("retry_schedule_s")

@@ -103,8 +103,8 @@ def test_a_batch_answered_410_disables_the_subscriber_and_parks_all_it_had(make_
 @pytest.mark.parametrize("fields, problem", [
     ({"batch": 0}, "batch: Input should be greater than or equal to 1"),
     ({"batch": 1001}, "batch: Input should be less than or equal to 1000"),
-    ({"batch": 10, "format": "cap"}, "batch: only JSON webhooks take events in batches"),
-    ({"batch": 10, "channel": "wecom", "secrets": []}, "batch: only JSON webhooks take events in batches"),
+    ({"batch": 10, "format": "cap"}, "batch: only JSON and Alertmanager webhooks take events in batches"),
+    ({"batch": 10, "channel": "wecom", "secrets": []}, "batch: only JSON and Alertmanager webhooks take events in batches"),
 ])
 def test_a_batch_setting_a_subscriber_cannot_use_is_refused_naming_the_file_and_field(
         make_runtime, config_dir, fields, problem):

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 
 from warning.cycle import run_cycle
 from warning.logs import configure
-from warning.models import Alert, CycleRun, JobRun, OutboxMessage, utcnow
-from warning.scheduler import recorded, run_due_cycle
+from warning.models import Alert, CycleRun, DeliveryAttempt, JobRun, OutboxMessage, utcnow
+from warning.scheduler import prune, recorded, run_due_cycle
 from warning.sources import open_source
 from warning.web import create_app
 from tests.conftest import write_subscription
@@ -40,9 +40,48 @@ def test_metrics_parse_and_match_the_database(make_runtime, config_dir, httpserv
     assert samples[("coldwarn_outbox_messages", (("status", "delivered"),))] == delivered > 0
     assert samples[("coldwarn_delivery_attempts_total", (("outcome", "delivered"),))] == delivered
     assert samples[("coldwarn_cycles_total", (("status", "ok"),))] == 1
-    stages = {dict(labels)["stage"] for (name, labels) in samples if name == "coldwarn_cycle_stage_seconds"}
+    stages = {dict(labels)["stage"] for (name, labels) in samples if name == "coldwarn_cycle_stage_duration_seconds_count"}
     assert {"pull", "assess", "persist", "deliver"} <= stages
     assert samples[("coldwarn_outbox_oldest_pending_age_seconds", ())] == 0
+    assert samples[("coldwarn_delivery_latency_seconds_count", ())] == delivered
+    assert samples[("coldwarn_feed_fetches_total", (("feed", "forecast"), ("status", "ok")))] >= 1
+
+
+def histogram_of(samples: dict, name: str, labels: tuple = ()) -> tuple[list[tuple[float, float]], float, float]:
+    """(le, cumulative count) ascending, the sum and the count of one histogram series."""
+    buckets = sorted((float(dict(l)["le"]), v) for (n, l), v in samples.items()
+                     if n == f"{name}_bucket" and tuple(p for p in l if p[0] != "le") == labels)
+    return buckets, samples[(f"{name}_sum", labels)], samples[(f"{name}_count", labels)]
+
+
+def test_durations_are_histograms_in_seconds_and_counters_survive_pruning(make_runtime, config_dir, httpserver):
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued"], regions=["220800"])
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"))
+    recorded(rt, "deliver", lambda: {"delivered": 3})()
+    client = create_app(rt).test_client()
+    before = scrape(client)
+    with rt.sessions() as session:
+        latencies = [ms / 1000 for ms in session.scalars(select(DeliveryAttempt.latency_ms))]
+        persist_s = session.scalars(select(CycleRun.summary)).one()["timings_ms"]["persist"] / 1000
+    buckets, total, count = histogram_of(before, "coldwarn_delivery_latency_seconds")
+    assert count == len(latencies) > 0 and total == pytest.approx(sum(latencies))
+    assert [c for _, c in buckets] == sorted(c for _, c in buckets) and buckets[-1] == (float("inf"), count)
+    for bound, cumulative in buckets:  # each bucket counts the attempts at or under its bound
+        assert cumulative == sum(latency <= bound for latency in latencies)
+    stage, stage_sum, stage_count = histogram_of(before, "coldwarn_cycle_stage_duration_seconds", (("stage", "persist"),))
+    assert stage_count == 1 and stage_sum == pytest.approx(persist_s)
+
+    with rt.sessions.begin() as session:  # the history ages past its retention and is pruned
+        session.execute(update(JobRun).values(started_at=utcnow() - timedelta(days=400)))
+    assert prune(rt)["job_runs_dropped"] == 1
+    run_cycle(rt, open_source(rt, "demo"))  # a quiet second cycle: nothing new to send
+    after = scrape(client)
+    counters = [key for key in before if key[0].endswith(("_total", "_count", "_sum", "_bucket"))]
+    assert all(after[key] >= before[key] for key in counters), [k for k in counters if after[k] < before[k]]
+    assert after[("coldwarn_job_runs_total", (("job", "deliver"), ("status", "ok")))] == 1  # its row is gone
+    assert after[("coldwarn_cycles_total", (("status", "ok"),))] == 2
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -116,3 +155,21 @@ def test_a_failing_job_is_recorded_with_its_error_and_shown_in_the_api(api):
     cycles = api("GET", "/api/v1/cycle-runs", "watcher").json
     assert cycles["total"] == 1 and cycles["items"][0]["status"] == "ok"
     assert cycles["items"][0]["summary"]["alerts"]["issued"] == runs[0]["counts"]["alerts_issued"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_cycle_run_beside_the_server_is_not_taken_for_a_dead_one(make_runtime):
+    """On SQLite too, a `run-once` holding the cycle lock (here, this test) keeps the server's tick
+    from calling its cycle cut off and running another beside it."""
+    from warning.leader import CYCLE_LOCK, cluster_lock
+    rt = make_runtime()
+    with cluster_lock(rt.engine, CYCLE_LOCK) as held:
+        assert held
+        with rt.sessions.begin() as session:
+            session.add(CycleRun(id="beside", started_at=utcnow(), as_of=utcnow(), status="running"))
+        assert run_due_cycle(rt, open_source(rt, "demo")) is None
+        with rt.sessions() as session:
+            assert session.get(CycleRun, "beside").status == "running"
+    assert run_due_cycle(rt, open_source(rt, "demo")) is not None  # free again: the tick runs its cycle
+    with rt.sessions() as session:
+        assert session.get(CycleRun, "beside").status == "abandoned"  # its holder is gone now

@@ -1,20 +1,23 @@
 """/metrics in the Prometheus text format, read from the database at each scrape.
 
-Every instance answers with the same figures (they are the cluster's, not the process's), so a
-scrape of any instance, or of all of them, is right.
+Every instance, and every worker of each, answers with the same figures (they are the cluster's,
+not the process's), so a scrape of any instance, or of all of them, is right. Gauges are counted
+from the rows now; counters and histograms are running totals (warning.tallies), so they never go
+down, whatever `coldwarn prune` removes. Durations are histograms in seconds; *_age_seconds is how
+old something is now.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from sqlalchemy import func, select
 
 from triggers.tasks import ACTIVE
-from warning.models import Alert, CycleRun, DeliveryAttempt, FeedRun, FeedStatus, JobRun, OutboxMessage, Task, utcnow
+from warning.clock import judged_now
+from warning.models import Alert, CycleRun, FeedStatus, OutboxMessage, Task, utcnow
+from warning.tallies import read_tallies
 from warning.web import runtime
 
 metrics = Blueprint("metrics", __name__)
@@ -32,7 +35,8 @@ class DatabaseCollector:
         yield from self.alerts_and_tasks()
         yield from self.outbox()
         yield from self.feeds()
-        yield from self.cycles_and_jobs()
+        yield from self.cycles()
+        yield from self.totals()
 
     def alerts_and_tasks(self):
         s = self.session
@@ -45,7 +49,7 @@ class DatabaseCollector:
         for status, count in grouped(s, Task.status):
             tasks.add_metric([status], count)
         yield tasks
-        overdue = s.scalar(select(func.count()).select_from(Task).where(Task.status.in_(ACTIVE), Task.due_at < utcnow()))
+        overdue = s.scalar(select(func.count()).select_from(Task).where(Task.status.in_(ACTIVE), Task.due_at < judged_now(s)))
         yield GaugeMetricFamily("coldwarn_tasks_overdue", "Unfinished tasks past their due time", value=overdue)
 
     def outbox(self):
@@ -57,52 +61,53 @@ class DatabaseCollector:
         oldest = s.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending"))
         yield GaugeMetricFamily("coldwarn_outbox_oldest_pending_age_seconds", "Age of the oldest pending message",
                                 value=(utcnow() - oldest).total_seconds() if oldest else 0)
-        attempts = CounterMetricFamily("coldwarn_delivery_attempts", "Delivery attempts by outcome", labels=["outcome"])
-        for outcome, count in grouped(s, DeliveryAttempt.outcome):
-            attempts.add_metric([outcome], count)
-        yield attempts
-        latency = GaugeMetricFamily("coldwarn_delivery_latency_ms_avg", "Mean latency of the last hour's attempts",
-                                    value=s.scalar(select(func.avg(DeliveryAttempt.latency_ms)).where(
-                                        DeliveryAttempt.attempted_at > utcnow() - timedelta(hours=1))) or 0)
-        yield latency
 
     def feeds(self):
-        s = self.session
-        runs = CounterMetricFamily("coldwarn_feed_runs", "Feed pulls by feed and status", labels=["feed", "status"])
-        for feed, status, count in grouped(s, FeedRun.feed, FeedRun.status):
-            runs.add_metric([feed, status], count)
-        yield runs
-        latest = s.execute(select(FeedRun.feed, FeedRun.elapsed_ms).where(FeedRun.id.in_(
-            select(func.max(FeedRun.id)).group_by(FeedRun.feed)))).all()
-        elapsed = GaugeMetricFamily("coldwarn_feed_last_pull_seconds", "Duration of each feed's last pull",
-                                    labels=["feed"])
-        for feed, ms in latest:
-            elapsed.add_metric([feed], (ms or 0) / 1000)
-        yield elapsed
         stale = GaugeMetricFamily("coldwarn_feed_stale", "1 while a feed is stale", labels=["feed"])
-        for status in s.scalars(select(FeedStatus)):
+        for status in self.session.scalars(select(FeedStatus)):
             stale.add_metric([status.feed], 1 if status.stale_since else 0)
         yield stale
 
-    def cycles_and_jobs(self):
-        s = self.session
-        cycles = CounterMetricFamily("coldwarn_cycles", "Cycles by outcome", labels=["status"])
-        for status, count in grouped(s, CycleRun.status):
-            cycles.add_metric([status], count)
-        yield cycles
-        last = s.scalars(select(CycleRun).where(CycleRun.status == "ok").order_by(CycleRun.started_at.desc())
-                         .limit(1)).first()
-        stages = GaugeMetricFamily("coldwarn_cycle_stage_seconds", "Duration of each stage of the last good cycle",
-                                   labels=["stage"])
-        for stage, ms in ((last.summary or {}).get("timings_ms", {}) if last else {}).items():
-            stages.add_metric([stage], ms / 1000)
-        yield stages
+    def cycles(self):
+        last = self.session.scalar(select(func.max(CycleRun.finished_at)).where(CycleRun.status == "ok"))
         yield GaugeMetricFamily("coldwarn_cycle_last_success_timestamp_seconds", "When the last good cycle finished",
-                                value=last.finished_at.timestamp() if last and last.finished_at else 0)
-        jobs = CounterMetricFamily("coldwarn_job_runs", "Recorded scheduled job runs", labels=["job", "status"])
-        for job, status, count in grouped(s, JobRun.job, JobRun.status):
-            jobs.add_metric([job, status], count)
-        yield jobs
+                                value=last.timestamp() if last else 0)
+
+    def totals(self):
+        """Counters and histograms from their running totals (warning.tallies): they never go down."""
+        tallies = read_tallies(self.session)
+        for name, (help_text, labels) in COUNTERS.items():
+            counter = CounterMetricFamily(name, help_text, labels=labels)
+            for series, value in tallies.get(name, []):
+                counter.add_metric([series[label] for label in labels], value)
+            yield counter
+        for name, (help_text, labels) in HISTOGRAMS.items():
+            yield histogram(name, help_text, labels, tallies)
+
+
+COUNTERS = {
+    "coldwarn_delivery_attempts": ("Delivery attempts by outcome", ["outcome"]),
+    "coldwarn_feed_fetches": ("Feed pulls by feed and status", ["feed", "status"]),
+    "coldwarn_cycles": ("Cycles by outcome", ["status"]),
+    "coldwarn_job_runs": ("Scheduled job runs that did something or failed", ["job", "status"]),
+}
+HISTOGRAMS = {
+    "coldwarn_delivery_latency_seconds": ("Duration of each delivery attempt", []),
+    "coldwarn_feed_fetch_duration_seconds": ("Duration of each feed pull, retries included", ["feed"]),
+    "coldwarn_cycle_stage_duration_seconds": ("Duration of each cycle stage", ["stage"]),
+}
+
+
+def histogram(name: str, help_text: str, labels: list[str], tallies: dict) -> HistogramMetricFamily:
+    family = HistogramMetricFamily(name, help_text, labels=labels)
+    sums = {tuple(s[label] for label in labels): v for s, v in tallies.get(f"{name}_sum", [])}
+    buckets: dict[tuple, list] = {}
+    for series, value in tallies.get(f"{name}_bucket", []):
+        buckets.setdefault(tuple(series[label] for label in labels), []).append((series["le"], value))
+    for key, found in sorted(buckets.items()):
+        found.sort(key=lambda pair: float(pair[0]))
+        family.add_metric(list(key), found, sums.get(key, 0))
+    return family
 
 
 @metrics.get("/metrics")
