@@ -2,23 +2,30 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PORT   ?=
 
-.PHONY: run test install postgres browser bench clean schemas
+.PHONY: run test install install-test postgres browser bench clean schemas
 
+# `make run PORT=8001` (or COLDWARN_PORT) serves on another port
 run: install
 	$(BIN)/coldwarn db upgrade
-	COLDWARN_SECURE_COOKIES=0 $(BIN)/coldwarn serve --scenario demo
+	COLDWARN_SECURE_COOKIES=0 $(BIN)/coldwarn serve --scenario demo $(if $(PORT),--port $(PORT))
 
-test: install postgres browser
+test: install-test postgres browser
 	$(BIN)/python -m pytest
 
-install: $(STAMP)
+# Running needs only the package; the tests' extras are added by `make test`.
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
 
-$(STAMP): pyproject.toml
+$(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coldwarn needs Python >= 3.11; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
@@ -37,7 +44,7 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	else echo "chromium or fonts-noto-cjk missing (apt-get install chromium fonts-noto-cjk): browser tests will be skipped"; fi
 
-bench: install
+bench: install-test
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:

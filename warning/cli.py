@@ -14,12 +14,12 @@ from warning.settings import load_settings
 
 
 def fail_on_config(func):
-    """Print configuration problems, one per line, and exit 2 instead of a traceback."""
+    """Print what was refused, headed by the command, one problem per line, and exit 2 (not a traceback)."""
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except InvalidConfig as error:
-            click.echo("configuration problems:", err=True)
+            click.echo(f"{click.get_current_context().command_path} refused:", err=True)
             for problem in error.problems:
                 click.echo(f"  - {problem}", err=True)
             sys.exit(2)
@@ -34,12 +34,39 @@ def echo_from_database(render) -> None:
         click.echo(render(session), nl=False)
 
 
-def start_runtime():
+def source_options(command):
+    """Where a command's cycles read from: a scenario (moved to today unless --as-recorded) or live feeds."""
+    options = [click.option("--scenario", help="scenario name under config/scenarios/ or a folder path"),
+               click.option("--live", is_flag=True, help="use the live feeds even if settings name a scenario"),
+               click.option("--as-recorded", is_flag=True,
+                            help="replay the scenario on its own recorded clock, not moved to today")]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def known_county(rt, code: str) -> None:
+    """An unknown region is an error (exit 2), not an empty answer."""
+    if code not in rt.config.region_codes:
+        raise InvalidConfig([f"--region: no county or township {code} in config/regions"])
+
+
+def start_runtime(migrate: bool = False):
+    """The runtime on a database at the newest schema: migrated first if `migrate`, else refused with
+    the command that migrates it (not a SQL traceback about a missing table)."""
+    from warning.db import missing_migrations, upgrade
     from warning.runtime import Runtime
-    return Runtime.start(load_settings())
+    rt = Runtime.start(load_settings())
+    if migrate:
+        upgrade(rt.engine)
+    elif behind := missing_migrations(rt.engine):
+        rt.close()
+        raise click.ClickException(f"the database is not migrated ({behind}): run `coldwarn db upgrade`")
+    return rt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="coldwarn", prog_name="coldwarn", message="%(prog)s %(version)s")
 @click.option("--log-format", type=click.Choice(["text", "json"]), envvar="COLDWARN_LOG_FORMAT", default="text",
               show_default=True, help="json: one object a line with the instance and cycle id (COLDWARN_LOG_FORMAT)")
 def main(log_format):
@@ -49,27 +76,24 @@ def main(log_format):
 
 
 @main.command("run-once")
-@click.option("--scenario", help="scenario name under config/scenarios/ or a folder path")
-@click.option("--live", is_flag=True, help="use the live feeds even if settings name a scenario")
+@source_options
 @click.option("--json", "as_json", is_flag=True, help="print the summary as one JSON object")
 @click.option("--no-deliver", is_flag=True, help="enqueue messages but do not send them")
 @fail_on_config
-def run_once(scenario, live, as_json, no_deliver):
+def run_once(scenario, live, as_recorded, as_json, no_deliver):
     """Run one cycle: pull, assess, reconcile, plan, persist, deliver; print a summary."""
     from warning.cycle import run_cycle
-    from warning.db import upgrade
     from warning.leader import CYCLE_LOCK, abandon_cut_off_cycles, cluster_lock
     from warning.models import utcnow
     from warning.sources import open_source
-    rt = start_runtime()
-    upgrade(rt.engine)
+    rt = start_runtime(migrate=True)
     with cluster_lock(rt.engine, CYCLE_LOCK) as held:
         if not held:
             raise click.ClickException("another instance is running a cycle right now; try again when it is done")
         with rt.sessions.begin() as session:
             if abandon_cut_off_cycles(session, utcnow()):
                 click.echo("a cycle cut off by its process's end was marked abandoned", err=True)
-        summary = run_cycle(rt, open_source(rt, scenario, live), deliver=not no_deliver, lead=held)
+        summary = run_cycle(rt, open_source(rt, scenario, live, to_today=not as_recorded), deliver=not no_deliver, lead=held)
     click.echo(json.dumps(summary, ensure_ascii=False) if as_json else human_summary(summary))
     rt.close()
 
@@ -93,26 +117,30 @@ def human_summary(s: dict) -> str:
 @main.command()
 @click.option("--host", help="address to listen on (default from settings)")
 @click.option("--port", type=int, help="port (default from settings)")
-@click.option("--scenario", help="scenario name or path for the scheduled cycle")
-@click.option("--live", is_flag=True, help="use the live feeds even if settings name a scenario")
+@source_options
 @click.option("--no-scheduler", is_flag=True, help="web only: leave the scheduled jobs to `coldwarn worker` processes")
 @fail_on_config
-def serve(host, port, scenario, live, no_scheduler):
+def serve(host, port, scenario, live, as_recorded, no_scheduler):
     """Serve the web app, with the scheduled jobs in the same process unless --no-scheduler."""
-    from waitress import serve as waitress_serve
-    from warning.db import upgrade
+    from waitress import create_server
     from warning.scheduler import build_scheduler
     from warning.sources import open_source
     from warning.web import create_app
-    rt = start_runtime()
-    upgrade(rt.engine)
-    scheduler = None if no_scheduler else build_scheduler(rt, open_source(rt, scenario, live))
+    rt = start_runtime(migrate=True)
+    host, port = host or rt.settings.server.host, port or rt.settings.server.port
+    try:  # the port first: a busy one stops here, before any scheduled job has started
+        server = create_server(create_app(rt), host=host, port=port, threads=8)
+    except OSError as error:
+        rt.close()
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({error.strerror or error}): stop what uses it, or choose another "
+            f"port: make run PORT=8001, coldwarn serve --port 8001 or COLDWARN_PORT=8001") from None
+    scheduler = None if no_scheduler else build_scheduler(rt, open_source(rt, scenario, live, to_today=not as_recorded))
     if scheduler:
         scheduler.start()
-    host, port = host or rt.settings.server.host, port or rt.settings.server.port
     click.echo(f"coldwarn serving on http://{host}:{port}/")
     try:
-        waitress_serve(create_app(rt), host=host, port=port, threads=8)
+        server.run()
     finally:
         if scheduler:
             scheduler.shutdown(wait=False)
@@ -120,19 +148,16 @@ def serve(host, port, scenario, live, no_scheduler):
 
 
 @main.command()
-@click.option("--scenario", help="scenario name or path for the scheduled cycle")
-@click.option("--live", is_flag=True, help="use the live feeds even if settings name a scenario")
+@source_options
 @fail_on_config
-def worker(scenario, live):
+def worker(scenario, live, as_recorded):
     """Run the scheduled jobs without the web. On PostgreSQL run as many as you like: one runs each cycle."""
     import signal
     from apscheduler.schedulers.blocking import BlockingScheduler
-    from warning.db import upgrade
     from warning.scheduler import build_scheduler
     from warning.sources import open_source
-    rt = start_runtime()
-    upgrade(rt.engine)
-    scheduler = build_scheduler(rt, open_source(rt, scenario, live), BlockingScheduler)
+    rt = start_runtime(migrate=True)
+    scheduler = build_scheduler(rt, open_source(rt, scenario, live, to_today=not as_recorded), BlockingScheduler)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     click.echo("coldwarn worker running; SIGTERM or Ctrl-C stops it")
     try:
@@ -443,12 +468,12 @@ def tasks_list(region):
     from warning.models import Task
     from warning.render import local
     from zoneinfo import ZoneInfo
-    zone = ZoneInfo(start_runtime().settings.feeds.timezone)
-
-    def render(session):
+    rt = start_runtime()
+    known_county(rt, region)
+    zone = ZoneInfo(rt.config.regions_by_code[region]["timezone"])
+    with rt.sessions() as session:
         rows = session.scalars(select(Task).where(Task.region_code == region).order_by(Task.due_at, Task.id))
-        return "".join(f"{t.id}\t{t.status}\t{local(t.due_at, zone)}\t{t.title['zh']}\n" for t in rows)
-    echo_from_database(render)
+        click.echo("".join(f"{t.id}\t{t.status}\t{local(t.due_at, zone)}\t{t.title['zh']}\n" for t in rows), nl=False)
 
 
 @tasks.command("set")
@@ -476,13 +501,12 @@ def tasks_set(task_id, status, note, actor):
 @fail_on_config
 def tasks_sheet(region, lang, fmt):
     """Print a county's task sheet (HTML prints on A4)."""
-    from warning.models import utcnow
+    from warning.clock import judged_now
     from warning.render import render_html, render_markdown, sheet_model
     rt = start_runtime()
-    if region not in rt.config.region_codes:
-        raise InvalidConfig([f"region: unknown county {region}"])
+    known_county(rt, region)
     with rt.sessions() as session:
-        model = sheet_model(session, rt.config, region, utcnow(), lang)
+        model = sheet_model(session, rt.config, region, judged_now(session), lang)
     output = {"html": render_html, "md": render_markdown}.get(fmt)
     click.echo(output(model) if output else json.dumps({k: v for k, v in model.items() if k != "labels"},
                                                       ensure_ascii=False, indent=1))
@@ -493,11 +517,11 @@ def tasks_sheet(region, lang, fmt):
 @fail_on_config
 def tasks_progress(by):
     """Task progress per province, prefecture or county: done, open, overdue."""
-    from warning.models import utcnow
+    from warning.clock import judged_now
     from warning.tasks import progress
     rt = start_runtime()
     with rt.sessions() as session:
-        for row in progress(session, rt.config, by, utcnow()):
+        for row in progress(session, rt.config, by, judged_now(session)):
             share = "—" if row["done_share"] is None else f"{row['done_share']:.0%}"
             click.echo(f"{row['code']} {row['name']}: {row['tasks']} tasks, {row['done']} done ({share}), "
                        f"{row['overdue']} overdue")
@@ -516,7 +540,7 @@ def subscriptions():
               help="webhook: whsec_… (two during key rotation); dingtalk: its SEC… signing secret; sms: gateway key")
 @click.option("--region", "regions", multiple=True, help="county, prefecture or province code; none: everywhere")
 @click.option("--events", help="comma-separated event types (default: the county-facing ones)")
-@click.option("--format", "fmt", type=click.Choice(["json", "cap"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "cap", "alertmanager"]), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--to", "phones", multiple=True, help="sms: a recipient's phone number")
 @click.option("--body", help="sms: the gateway's JSON body with {to} {to_list} {text} {id} {secret}")

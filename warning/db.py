@@ -118,11 +118,26 @@ def write_rows(session: Session, table: Table, rows: list[dict]) -> None:
             copy.write_row([value if process is None else process(value) for value, process in zip(values, processors)])
 
 
+def migrations() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def missing_migrations(engine: Engine) -> str | None:
+    """None when the database is at the newest migration; else which revision it is at and which it needs."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    newest = ScriptDirectory.from_config(migrations()).get_current_head()
+    return None if current == newest else f"it is at {current or 'no revision (empty)'}, this version needs {newest}"
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the Alembic migrations on this engine's database."""
     from warning.leader import MIGRATION_LOCK, cluster_lock
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = migrations()
     with cluster_lock(engine, MIGRATION_LOCK, wait=True), engine.begin() as connection:
         config.attributes["connection"] = connection  # instances starting together migrate one after another
         command.upgrade(config, revision)

@@ -3,8 +3,9 @@
 On PostgreSQL the cycle runs under a session-level advisory lock taken with a non-blocking try on
 its own connection: PostgreSQL frees it when that connection closes, so a process that dies
 (even by SIGKILL) lets another instance take over at its next tick. Every instance ticks; the
-one that gets the lock runs the cycle if none has started in the current slot yet. SQLite has one
-process, so the lock is always free there.
+one that gets the lock runs the cycle if none has started in the current slot yet. On SQLite the
+processes of one machine (a `serve` and a `run-once` beside it) share a lock file next to the
+database instead, which the system frees when its holder dies.
 
 The lock's connection can also die while its process lives (a network cut, pg_terminate_backend):
 another instance then takes the lock and runs a cycle while the first is still in its own. So a
@@ -14,15 +15,18 @@ held by its own connection (`Leadership.confirm`), and rolls everything back if 
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import Engine, exc, func, select, text, update
 
 from warning.models import CycleRun
+from warning.tallies import add_to
 
 CYCLE_LOCK, MIGRATION_LOCK, PRUNE_LOCK, SEED_LOCK = 7_283_410_001, 7_283_410_002, 7_283_410_003, 7_283_410_004
 CLAIM_LOCK = 7_283_410_005
@@ -61,7 +65,8 @@ class Leadership:
 def cluster_lock(engine: Engine, key: int, wait: bool = False) -> Iterator[Leadership]:
     """Hold advisory lock `key` for the block if it can be had (or wait for it); yields whether it is held."""
     if engine.dialect.name != "postgresql":
-        yield Leadership(key, True)
+        with file_lock(engine, key, wait) as held:
+            yield Leadership(key, held)
         return
     with engine.connect() as connection:
         if wait:
@@ -76,6 +81,26 @@ def cluster_lock(engine: Engine, key: int, wait: bool = False) -> Iterator[Leade
         finally:
             if held:
                 unlock(connection, key)
+
+
+@contextmanager
+def file_lock(engine: Engine, key: int, wait: bool) -> Iterator[bool]:
+    """SQLite's stand-in for an advisory lock: flock on `<database>.<key>.lock` (an in-memory database
+    has one process, so it is always free)."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield True
+        return
+    with open(Path(database).with_name(f"{Path(database).name}.{key}.lock"), "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def unlock(connection, key: int) -> None:
@@ -102,6 +127,7 @@ def abandon_cut_off_cycles(session, now: datetime) -> int:
     """With the lock held nobody else is running a cycle: any still marked running died with its process."""
     result = session.execute(update(CycleRun).where(CycleRun.status == "running").values(
         status="abandoned", finished_at=now, error="its process stopped before it finished; nothing it did was kept"))
+    add_to(session, "coldwarn_cycles", {"status": "abandoned"}, result.rowcount)
     return result.rowcount
 
 

@@ -51,4 +51,7 @@ def configure(fmt: str = "text", level: int = logging.INFO, stream=None) -> logg
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler says "Running job" and "executed successfully" at every tick (the deliver job runs
+    # every few seconds): most of a day's log. warning.scheduler logs each run that did something.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return handler

@@ -26,6 +26,7 @@ from warning.logs import instance_id
 from warning.maintenance import prune_snapshots
 from warning.models import JobRun, utcnow
 from warning.runtime import Runtime
+from warning.tallies import add_to
 
 log = logging.getLogger(__name__)
 JOB_HISTORY_DAYS = 30
@@ -87,10 +88,13 @@ def recorded(rt: Runtime, name: str, job, *args):
             log.exception("scheduled job %s failed", name)
         if status == "ok" and not (counts and any(counts.values())):
             return
+        if status == "ok":
+            log.info("%s: %s", name, ", ".join(f"{key} {value}" for key, value in counts.items() if value))
         try:
             with rt.sessions.begin() as session:
                 session.add(JobRun(job=name, instance=instance_id(), started_at=started, finished_at=utcnow(),
                                    status=status, counts=counts, error=error))
+                add_to(session, "coldwarn_job_runs", {"job": name, "status": status})
         except Exception:  # the database is down: the log has it, the next run tries again
             log.exception("could not record the %s run", name)
     run.__name__ = name

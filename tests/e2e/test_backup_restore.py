@@ -57,7 +57,7 @@ def test_a_postgres_backup_restores_everything_and_the_next_cycle_duplicates_not
     httpserver.expect_request("/hook").respond_with_data("ok")
     write_subscription(config_dir, httpserver.url_for("/hook"))
     at_source = settings_env(config_dir, source, tmp_path)
-    cycle = run(["run-once", "--scenario", "demo", "--no-deliver", "--json"], at_source)
+    cycle = run(["run-once", "--scenario", "demo", "--as-recorded", "--no-deliver", "--json"], at_source)
     assert cycle.returncode == 0, cycle.stderr
     before = counts(source)
     assert before["pending"] > 0 and before["alerts"] > 0
@@ -73,18 +73,18 @@ def test_a_postgres_backup_restores_everything_and_the_next_cycle_duplicates_not
     assert delivered.returncode == 0, delivered.stderr
     assert counts(target)["pending"] == 0
     assert len(httpserver.log) == before["pending"]  # every message still owed went out
-    again = json.loads(run(["run-once", "--scenario", "demo", "--no-deliver", "--json"], at_target).stdout)
+    again = json.loads(run(["run-once", "--scenario", "demo", "--as-recorded", "--no-deliver", "--json"], at_target).stdout)
     assert again["alerts"]["issued"] == 0 and again["tasks_created"] == 0
 
 
 def test_an_sqlite_backup_taken_while_in_use_restores_everything(config_dir, tmp_path):
     live = tmp_path / "coldwarn.db"
     env = settings_env(config_dir, f"sqlite:///{live}", tmp_path)
-    assert run(["run-once", "--scenario", "demo", "--no-deliver", "--json"], env).returncode == 0
+    assert run(["run-once", "--scenario", "demo", "--as-recorded", "--no-deliver", "--json"], env).returncode == 0
     copy = tmp_path / "backup.db"
     with sqlite3.connect(live) as source, sqlite3.connect(copy) as target:
         source.backup(target)  # what `sqlite3 coldwarn.db ".backup …"` does: a consistent copy of a live file
     assert counts(f"sqlite:///{copy}") == counts(f"sqlite:///{live}")
     restored = settings_env(config_dir, f"sqlite:///{copy}", tmp_path)
-    again = json.loads(run(["run-once", "--scenario", "demo", "--no-deliver", "--json"], restored).stdout)
+    again = json.loads(run(["run-once", "--scenario", "demo", "--as-recorded", "--no-deliver", "--json"], restored).stdout)
     assert again["alerts"]["issued"] == 0

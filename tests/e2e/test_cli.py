@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -36,7 +38,7 @@ def test_run_once_twice_on_the_demo(env, config_dir, httpserver):
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     write_subscription(config_dir, httpserver.url_for("/hook"))
 
-    first = run(["run-once", "--scenario", "demo", "--json"], env)
+    first = run(["run-once", "--scenario", "demo", "--as-recorded", "--json"], env)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
     levels = demo.designed_levels()
@@ -48,7 +50,7 @@ def test_run_once_twice_on_the_demo(env, config_dir, httpserver):
     assert {e["data"]["region"]["code"] for e in events
             if e["type"] == "alert.issued" and e["data"]["hazard"] == "cold_wave"} == set(levels)
 
-    second = run(["run-once", "--scenario", "demo", "--json"], env)
+    second = run(["run-once", "--scenario", "demo", "--as-recorded", "--json"], env)
     again = json.loads(second.stdout)
     assert (again["alerts"]["issued"], again["tasks_created"], again["messages_enqueued"]) == (0, 0, 0)
     assert again["deliveries"] == {"delivered": 0, "failed": 0, "parked": 0}
@@ -56,7 +58,7 @@ def test_run_once_twice_on_the_demo(env, config_dir, httpserver):
 
 
 def test_run_once_human_summary(env):
-    result = run(["run-once"], env)  # the settings' default scenario is the demo
+    result = run(["run-once", "--as-recorded"], env)  # the settings' default scenario is the demo
     assert result.returncode == 0, result.stderr
     counts = Counter(demo.designed_levels().values())
     assert "regions assessed: 60" in result.stdout
@@ -127,7 +129,8 @@ def test_config_check_and_start_up_name_the_broken_place(env, config_dir, name, 
     for command in (["config", "check"], ["run-once"]):
         result = run(command, env)
         assert result.returncode == 2
-        assert "configuration problems:" in result.stderr and expected in result.stderr, result.stderr
+        assert result.stderr.startswith("coldwarn ") and " refused:" in result.stderr, result.stderr
+        assert expected in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
 
 
@@ -141,6 +144,7 @@ def test_db_upgrade_creates_the_schema_and_is_repeatable(env, tmp_path):
 def test_caseload_import_refuses_a_bad_file_and_reports_rows(env, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("region_code,dibao_urban\n220102,5\n", encoding="utf-8")
+    assert run(["db", "upgrade"], env).returncode == 0
     result = run(["caseload", "import", str(bad)], env)
     assert result.returncode == 2 and "bad.csv: header: missing column(s) dibao_rural" in result.stderr
 
@@ -155,7 +159,7 @@ def test_serve_runs_the_scheduled_cycle_and_shows_the_alerts(env):
     port = free_port()
     assert run(["db", "upgrade"], env).returncode == 0
     assert run(["users", "create", "duty", "--role", "viewer", "--password-stdin"], env, input=PASSWORD + "\n").returncode == 0
-    process = subprocess.Popen([COLDWARN, "serve", "--port", str(port), "--scenario", "demo"],
+    process = subprocess.Popen([COLDWARN, "serve", "--port", str(port), "--scenario", "demo", "--as-recorded"],
                                env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -177,9 +181,13 @@ def test_serve_runs_the_scheduled_cycle_and_shows_the_alerts(env):
         assert requests.get(base + "/healthz", timeout=5).json() == {"status": "ok"}
         english = browser.get(base + "/?lang=en", timeout=5).text
         assert "Open alerts (" in english and english.count("cold wave orange") == 11
+        time.sleep(3)  # a few idle ticks of the deliver job
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        output = process.communicate(timeout=20)[0]
+    # a line per job run that did something, not APScheduler's two lines per tick
+    assert "Running job" not in output and "executed successfully" not in output, output[-2000:]
+    assert re.search(r"INFO warning\.scheduler \[None\] cycle: alerts_issued \d+", output), output[-2000:]
 
 
 def test_replay_reproduces_a_past_cycle_in_a_separate_database(env, tmp_path):
@@ -237,9 +245,67 @@ def test_subscriptions_of_every_channel_from_the_command_line(env):
     assert "wecom/json\t" in listing and "sms/json\t" in listing and "email/json\t" in listing
     assert "webhook/json batch=200\t" in listing
     robot_batch = run(["subscriptions", "add", "--name", "z", "--channel", "wecom", "--url", robot, "--batch", "50"], env)
-    assert robot_batch.returncode == 2 and "only JSON webhooks take events in batches" in robot_batch.stderr
+    assert robot_batch.returncode == 2 and "only JSON and Alertmanager webhooks take events in batches" in robot_batch.stderr
     bad = run(["subscriptions", "add", "--name", "x", "--channel", "dingtalk", "--url", "https://oapi.example/robot"], env)
     assert bad.returncode == 2 and "SEC" in bad.stderr
     not_json = run(["subscriptions", "add", "--name", "y", "--channel", "sms", "--url", "https://s.example",
                     "--to", "13800000001", "--body", "{m: to}"], env)
     assert not_json.returncode == 2 and "--body: not JSON" in not_json.stderr
+
+
+def test_version_and_an_unmigrated_database_say_what_to_do(env):
+    from importlib.metadata import version
+    assert run(["--version"], env).stdout.strip() == f"coldwarn {version('coldwarn')}"
+    for args in (["cpi", "list"], ["users", "create", "duty", "--role", "viewer", "--password-stdin"],
+                 ["rules", "history"]):
+        refused = run(args, env, input=PASSWORD + "\n")
+        assert refused.returncode == 1, refused.stdout
+        assert "Traceback" not in refused.stderr and "run `coldwarn db upgrade`" in refused.stderr, refused.stderr
+        assert "no revision (empty)" in refused.stderr
+    assert run(["db", "upgrade"], env).returncode == 0
+    assert run(["cpi", "list"], env).returncode == 0
+
+
+@pytest.mark.parametrize("by_env", [False, True])
+def test_a_busy_port_is_one_line_naming_it_and_the_fix(env, by_env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["serve", "--scenario", "demo"] + ([] if by_env else ["--port", str(port)])
+        result = run(args, env | ({"COLDWARN_PORT": str(port)} if by_env else {}))
+    assert result.returncode == 1 and "serving on" not in result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"cannot listen on 127.0.0.1:{port}" in lines[0] and "PORT=8001" in lines[0], lines
+
+
+def test_an_unknown_region_is_refused_by_name_not_answered_empty(env):
+    assert run(["db", "upgrade"], env).returncode == 0
+    for args in (["tasks", "list", "--region", "229999"], ["tasks", "sheet", "--region", "229999"]):
+        result = run(args, env)
+        assert result.returncode == 2 and result.stdout == "", result.stdout
+        assert result.stderr.splitlines() == [f"coldwarn tasks {args[1]} refused:",
+                                              "  - --region: no county or township 229999 in config/regions"]
+    assert run(["tasks", "list", "--region", "220102"], env).returncode == 0
+
+
+def test_the_demo_happens_today_unless_asked_as_recorded(env):
+    """The demo's cold wave, moved to today's date: the same alerts and subsidies, but nothing is
+    overdue from the first minute; `--as-recorded` keeps January's clock."""
+    today = datetime.now(timezone.utc).date()
+    shifted = json.loads(run(["run-once", "--json", "--no-deliver"], env).stdout)
+    assert shifted["as_of"].startswith(f"{today.isoformat()}T00:00:00")  # the recorded time of day, today
+    recorded = json.loads(run(["run-once", "--json", "--no-deliver", "--as-recorded"],
+                              settings_env(env["COLDWARN_CONFIG_DIR"], env["COLDWARN_DATABASE_URL"] + "-recorded",
+                                           Path(env["COLDWARN_INSTANCE_DIR"]).parent)).stdout)
+    assert recorded["as_of"].startswith("2026-01-19T00:00:00")
+    assert shifted["alerts"]["by_hazard"] == recorded["alerts"]["by_hazard"]
+    assert shifted["subsidies"]["started"] == recorded["subsidies"]["started"] == 49  # CPI moved with its months
+    sheet = json.loads(run(["tasks", "sheet", "--region", "220802", "--format", "json"], env).stdout)
+    cycle_time = f"{today.isoformat()} 08:00"  # the cycle's clock, in the county's time (Beijing)
+    assert sheet["generated"].startswith(today.isoformat())
+    assert sheet["tasks"] and min(task["due"] for task in sheet["tasks"]) >= cycle_time
+    # judged by the cycle's clock: only what was due at once is overdue, the rest falls due ahead
+    assert [task["type"] for task in sheet["tasks"] if task["overdue"]] == [
+        task["type"] for task in sheet["tasks"] if task["due"] == cycle_time]
+    assert any(not task["overdue"] for task in sheet["tasks"])

@@ -57,7 +57,7 @@ def test_killing_the_leader_mid_cycle_hands_the_cycle_to_the_other_worker(postgr
     try:
         for number in range(2):
             output = open(tmp_path / f"worker-{number}.log", "w")
-            process = subprocess.Popen([COLDWARN, "worker", "--scenario", "demo"], env=env,
+            process = subprocess.Popen([COLDWARN, "worker", "--scenario", "demo", "--as-recorded"], env=env,
                                        stdout=output, stderr=subprocess.STDOUT)
             workers[process.pid] = process
         with engine.connect() as connection:

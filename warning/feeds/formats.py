@@ -15,6 +15,7 @@ from warning.feeds.openmeteo import parse_forecast
 from warning.feeds.qweather import parse_qweather_alerts, parse_qweather_daily
 
 log = logging.getLogger(__name__)
+CHINA = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,29 @@ def parsed(fmt: str, source: str, payload: bytes, request: dict | None = None, k
         pulled.error = f"{source}: could not be read ({type(error).__name__}: {str(error)[:300]})"
     else:
         pulled.notes = list(pulled.frame.attrs.get("notes", []))
+        if pulled.request.get("shift_days"):
+            pulled.frame = shifted(pulled.frame, spec.shape, pulled.request["shift_days"])
     return pulled
+
+
+def shifted(frame: pd.DataFrame, shape: str, days: int) -> pd.DataFrame:
+    """A recorded payload's frame moved `days` later: a scenario replayed on today's clock. The shift
+    is in the request, so a replay of the cycle re-reads the stored payload the same way. A CPI
+    month moves with its release date (released 30 Nov, it is October's), in Beijing's calendar."""
+    frame, delta = frame.copy(), pd.Timedelta(days=days)
+    if shape == "hourly":
+        frame["valid_time"] = frame["valid_time"] + delta
+    elif shape == "warnings":
+        for column in ("sent", "onset", "expires"):
+            frame[column] = frame[column] + delta
+    elif shape == "cpi":
+        before = frame["released_on"].dt.tz_convert(CHINA)
+        after = before + delta
+        months = (after.dt.year * 12 + after.dt.month) - (before.dt.year * 12 + before.dt.month)
+        recorded = pd.PeriodIndex(frame["month"], freq="M")
+        frame["month"] = [str(month + int(moved)) for month, moved in zip(recorded, months)]
+        frame["released_on"] = frame["released_on"] + delta
+    return frame
 
 
 def failed(fmt: str, source: str, reason: str, request: dict | None = None, key: str = "",

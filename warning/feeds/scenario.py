@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
@@ -49,8 +49,10 @@ class Manifest(StrictModel):
 
 
 class Scenario:
-    def __init__(self, directory: Path, manifest: Manifest):
-        self.directory, self.manifest = directory, manifest
+    """A recorded scenario, replayed on its own clock or moved `shift_days` later (every time in it)."""
+
+    def __init__(self, directory: Path, manifest: Manifest, shift_days: int = 0):
+        self.directory, self.manifest, self.shift_days = directory, manifest, shift_days
 
     @property
     def name(self) -> str:
@@ -58,7 +60,12 @@ class Scenario:
 
     @property
     def now(self) -> datetime:
-        return self.manifest.now.astimezone(timezone.utc)
+        return self.manifest.now.astimezone(timezone.utc) + timedelta(days=self.shift_days)
+
+    def to_today(self, today: datetime) -> "Scenario":
+        """The same scenario on today's calendar: its "now" on today's date, at its recorded time of day."""
+        recorded = self.manifest.now.astimezone(timezone.utc)
+        return Scenario(self.directory, self.manifest, (today.astimezone(timezone.utc).date() - recorded.date()).days)
 
     def path(self, relative: str) -> Path:
         return self.directory / relative
@@ -75,7 +82,8 @@ class Scenario:
         return pulls
 
     def read(self, fmt: str, relative: str, request: dict, key: str) -> Pulled:
-        return parsed(fmt, f"file:{relative}", self.path(relative).read_bytes(), request, key)
+        shift = {"shift_days": self.shift_days} if self.shift_days else {}
+        return parsed(fmt, f"file:{relative}", self.path(relative).read_bytes(), request | shift, key)
 
 
 def resolve_scenario(name_or_path: str, config_dir: Path) -> Path:

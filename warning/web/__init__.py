@@ -8,6 +8,7 @@ from flask import Flask, current_app, g, request
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
 from warning.accounts import can_change, can_see
+from warning.clock import judged_now
 from warning.events import Outbox
 from warning.models import Task, utcnow
 from warning.rule_versions import rules_text
@@ -56,7 +57,7 @@ def progress_for_caller(by: str) -> list[dict]:
         raise Forbidden("progress covers many counties; county users see their own tasks")
     within = g.user.region_code if g.user.role == "province" else None
     with runtime().sessions() as session:
-        return progress(session, runtime().config, by, utcnow(), within)
+        return progress(session, runtime().config, by, judged_now(session), within)
 
 
 NUL = ("\x00", "%00", "\\u0000")

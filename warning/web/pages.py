@@ -20,7 +20,8 @@ from triggers.tasks import ACTIVE, NEXT
 from triggers.validation import InvalidConfig
 from warning.accounts import (can_change, can_see, check_password, end_login_session, login_throttled, record_login,
                               start_login_session, user_of_login)
-from warning.models import Alert, CycleRun, FeedStatus, Task, User, utcnow
+from warning.clock import judged_now
+from warning.models import Alert, CycleRun, FeedStatus, Task, User
 from warning.forecast_chart import region_chart
 from warning.regions import has_coordinates, region_levels
 from warning.render import render_html, sheet_model
@@ -171,7 +172,7 @@ def region(code: str):
     rt.refresh_rules()
     zone = ZoneInfo(rt.config.regions_by_code[code]["timezone"])
     with rt.sessions() as db:
-        model = sheet_model(db, rt.config, code, utcnow(), g.lang)
+        model = sheet_model(db, rt.config, code, judged_now(db), g.lang)
         chart = region_chart(db, rt.config, rt.config.rules, code, g.lang)
         history = db.scalars(select(Alert).where(Alert.region_code == code)
                              .order_by(Alert.issued_at.desc(), Alert.id.desc()).limit(50)).all()
@@ -184,7 +185,7 @@ def region(code: str):
 def printable_sheet(code: str):
     require_region(code)
     with runtime().sessions() as db:
-        return render_html(sheet_model(db, runtime().config, code, utcnow(), g.lang))
+        return render_html(sheet_model(db, runtime().config, code, judged_now(db), g.lang))
 
 
 @pages.post("/tasks/<int(max=2147483647):task_id>/status")
