@@ -85,7 +85,8 @@ def test_an_admin_edits_a_threshold_sees_the_preview_differ_saves_and_finds_the_
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     log_in(page, base, "root")
     page.wait_for_url(f"{base}/")
-    assert page.locator(".cells a").count() == len(rt.config.region_codes)  # the whole country at a glance
+    placed = sum(r["latitude"] == r["latitude"] for r in rt.config.regions_by_code.values())
+    assert page.locator("svg.country-map circle").count() == placed  # the whole country at a glance
 
     page.get_by_role("link", name="预警规则").click()
     page.wait_for_url(f"{base}/rules")

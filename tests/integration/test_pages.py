@@ -158,6 +158,29 @@ def test_the_language_switch_sticks_for_the_session(site):
     assert "接收任务" in client.get(f"/regions/{OWN}?lang=zh").get_data(as_text=True)
 
 
+def test_printing_the_sheet_in_english_leaves_the_console_in_chinese(site):
+    client = site("nanguan")
+    region = client.get(f"/regions/{OWN}").get_data(as_text=True)
+    assert f'href="/regions/{OWN}/sheet?lang=en"' in region and "英文版" in region
+    sheet = client.get(f"/regions/{OWN}/sheet?lang=en").get_data(as_text=True)
+    assert "Tasks" in sheet and "任务清单" not in sheet
+    assert "接收任务" in client.get(f"/regions/{OWN}").get_data(as_text=True)  # still Chinese
+
+
+@pytest.mark.parametrize("lang, heading, back", [("zh", "找不到页面", "返回首页"), ("en", "Not found", "Back to the start page")])
+def test_errors_are_pages_of_the_console_in_its_language(site, lang, heading, back):
+    client = site("watcher")
+    client.get(f"/?lang={lang}")
+    missing = client.get("/no-such-page")
+    page = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and heading in page and back in page
+    assert 'nav class="console"' in page and "watcher" in page  # the navigation and who is logged in
+    refused = client.get("/caseload")
+    assert refused.status_code == 403 and ("无权访问" if lang == "zh" else "Not allowed") in refused.get_data(as_text=True)
+    stranger = site().get("/no-such-page")  # nobody logged in: the same page, without navigation
+    assert stranger.status_code == 404 and "找不到页面" in stranger.get_data(as_text=True)
+
+
 def test_logging_out_needs_the_form_and_ends_the_session(site):
     client = site("nanguan")
     assert client.post("/logout").status_code == 400

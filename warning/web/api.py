@@ -25,6 +25,7 @@ from warning.subscriptions import (add_subscription, describe_subscription, may_
 from warning.web import change_task_status, progress_for_caller, require_region, runtime
 from warning.web import api_models as m
 from warning.web.contract import endpoint, openapi_document, problem
+from warning.web.pages import error_page
 
 REGION_CODE = {"pattern": m.AREA_CODE}
 SUBSCRIPTION_NAME = {"pattern": r"^[\w.-]{1,64}$"}
@@ -33,13 +34,13 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def http_error(error: HTTPException):
-    """App-wide: errors under /api/ (even unknown paths, which no blueprint owns) are problem details;
-    a 405 keeps its Allow header."""
+    """App-wide: errors under /api/ (even unknown paths, which no blueprint owns) are problem details,
+    elsewhere a page in the visitor's language; a 405 keeps its Allow header."""
     if request.path.startswith(api.url_prefix + "/") or request.path == api.url_prefix:
         response = problem(error.code, error.name, error.description)
         response.headers.extend((k, v) for k, v in error.get_headers() if k == "Allow")
         return response
-    return error
+    return error_page(error)
 
 
 def field_errors(problems: list[str]) -> list[dict]:

@@ -12,10 +12,10 @@ import secrets
 from functools import wraps
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
-from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES
+from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES, LEVEL_RANK
 from triggers.tasks import ACTIVE, NEXT
 from triggers.validation import InvalidConfig
 from warning.accounts import (can_change, can_see, check_password, end_login_session, login_throttled, record_login,
@@ -26,6 +26,8 @@ from warning.forecast_chart import region_chart
 from warning.regions import has_coordinates, region_levels
 from warning.render import render_html, sheet_model
 from warning.web import change_task_status, require_region, runtime
+from warning.web.api_models import MAX_PAGE
+from warning.web.country_map import assessed_codes, country_map, state_of
 
 pages = Blueprint("pages", __name__)
 STEP_LABELS = {"zh": {"acknowledged": "接收任务", "in_progress": "开始办理", "done": "标记完成", "not_needed": "无需执行"},
@@ -37,20 +39,55 @@ log = logging.getLogger(__name__)
 def load_visitor() -> None:
     """Who is asking and in which language; and, for any form sent to a page, a valid CSRF token."""
     chosen = request.args.get("lang")
-    if chosen in ("zh", "en"):
-        session["lang"] = chosen
-    g.lang = session.get("lang") or runtime().settings.web.language
-    g.user = None
-    if session.get("login"):
-        with runtime().sessions() as db:
-            user = user_of_login(db, session["login"])
-            if user is not None:
-                db.expunge(user)
-                g.user = user
+    if chosen in ("zh", "en") and request.endpoint != "pages.printable_sheet":
+        session["lang"] = chosen  # a sheet printed in the other language does not switch the console
+    g.lang = (chosen if chosen in ("zh", "en") else None) or session.get("lang") or runtime().settings.web.language
+    g.user = visitor()
     if request.method == "POST":
         sent = request.form.get("csrf_token", "")
         if not (session.get("csrf") and hmac.compare_digest(sent, session["csrf"])):
             abort(400, "the form has expired or did not come from this site; reload the page and try again")
+
+
+def visitor() -> User | None:
+    """The logged-in user of this browser session, if any."""
+    if not session.get("login"):
+        return None
+    with runtime().sessions() as db:
+        user = user_of_login(db, session["login"])
+        if user is not None:
+            db.expunge(user)
+        return user
+
+
+ERROR_WORDS = {
+    400: (("请求无效", "表单可能已过期或不是从本站提交的,请刷新页面后重试。"),
+          ("Bad request", "The form may have expired or did not come from this site: reload the page and try again.")),
+    403: (("无权访问", "您的账号无权查看或修改此内容。"), ("Not allowed", "Your account may not see or change this.")),
+    404: (("找不到页面", "没有这个页面或地区,或您无权查看。"), ("Not found", "No such page or region, or not one you may see.")),
+    405: (("不支持此操作", "此页面不接受这种请求。"), ("Not supported", "This page does not take that kind of request.")),
+    413: (("文件过大", "上传的文件太大,请分成几份上传。"), ("Too large", "The upload is too large: send it in parts.")),
+    429: (("尝试次数过多", "请稍后再试。"), ("Too many attempts", "Please try again later.")),
+    500: (("服务器出错", "错误已记录,请稍后重试;如反复出现,请联系管理员。"),
+          ("Server error", "The error was logged; try again later, and tell your administrator if it recurs.")),
+}
+
+
+def error_page(error):
+    """An error on a page: the console's navigation and the visitor's language, not a bare server page."""
+    if "lang" not in g:  # unknown paths and failures before the pages' own set-up
+        g.lang = session.get("lang") or runtime().settings.web.language
+    if "user" not in g:
+        try:
+            g.user = visitor()
+        except Exception:  # the database may be what failed: the page goes out without the user's name
+            g.user = None
+    zh, en = ERROR_WORDS.get(error.code, ((error.name, ""), (error.name, "")))
+    heading, message = zh if g.lang == "zh" else en
+    response = make_response(render_template("error.html", code=error.code, heading=heading, message=message),
+                             error.code)
+    response.headers.extend((k, v) for k, v in error.get_headers() if k == "Allow")
+    return response
 
 
 @pages.app_context_processor
@@ -125,43 +162,93 @@ def logout():
     return redirect(url_for("pages.login"))
 
 
+OVERVIEW_PER_PAGE = 50
+
+
 @pages.get("/")
 @login_required
 def overview():
     if g.user.role == "county":
         return redirect(home_of(g.user))
-    zone = ZoneInfo(runtime().settings.feeds.timezone)
-    regions = runtime().config.regions_by_code
-    with runtime().sessions() as db:
+    rt = runtime()
+    zone = ZoneInfo(rt.settings.feeds.timezone)
+    regions = rt.config.regions_by_code
+    visible = [region for region in regions.values() if can_see(g.user, region["code"])]
+    with rt.sessions() as db:
         last = db.scalars(select(CycleRun).order_by(CycleRun.started_at.desc()).limit(1)).first()
         alerts = [a for a in db.scalars(select(Alert).where(Alert.status == "open")) if can_see(g.user, a.region_code)]
         feeds = list(db.scalars(select(FeedStatus).order_by(FeedStatus.feed)))
         open_tasks = dict(db.execute(select(Task.region_code, func.count()).where(Task.status.in_(ACTIVE))
                                      .group_by(Task.region_code)).all())
-        levels = region_levels(db)
-    order = {level: i for i, level in enumerate(reversed(COLOUR_LEVELS))}
-    alerts.sort(key=lambda a: (order.get(a.level, 9), a.region_code))
-    rows = [{"code": a.region_code, "name": regions[a.region_code]["name"],
-             "prefecture": regions[a.region_code]["prefecture_name"], "hazard": HAZARD_NAMES[a.hazard][g.lang],
-             "level": a.level, "level_name": LEVEL_NAMES[a.level][g.lang],
-             "onset": a.onset.astimezone(zone).strftime("%Y-%m-%d %H:%M"), "stage": a.stage,
-             "evidence": a.evidence[g.lang], "tasks": open_tasks.get(a.region_code, 0)} for a in alerts]
-    return render_template("overview.html", rows=rows, last=last, zone=zone, feeds=feeds, **level_grid(levels))
+        states = region_states(visible, region_levels(db), assessed_codes(db))
+    filters = chosen_filters(visible)
+    rows = county_rows(alerts, regions, open_tasks, zone, filters)
+    page = page_number()
+    extra = "".join(f"&{key}={value}" for key, value in filters.items() if value)
+    return render_template(
+        "overview.html", rows=rows[(page - 1) * OVERVIEW_PER_PAGE: page * OVERVIEW_PER_PAGE], total=len(rows),
+        page=page, pages_count=max(1, -(-len(rows) // OVERVIEW_PER_PAGE)), extra=extra, filters=filters,
+        provinces=sorted({(r["province_code"], r["province_name"]) for r in visible}), last=last, zone=zone,
+        feeds=feeds, counts=state_counts(visible, states), map=country_map(list(regions.values()), visible, states),
+        state_names=state_names())
 
 
-def level_grid(levels: dict[str, dict]) -> dict:
-    """Every county the visitor may see, by province, coloured by its highest open level; and the counts."""
-    provinces: dict[str, dict] = {}
-    counts = dict.fromkeys((*reversed(COLOUR_LEVELS), "none"), 0)
-    for code, region in runtime().config.regions_by_code.items():
-        if not can_see(g.user, code):
+def region_states(visible: list[dict], levels: dict[str, dict], assessed: set[str]) -> dict[str, str]:
+    return {region["code"]: state_of(region["code"], levels, assessed) for region in visible}
+
+
+def state_counts(visible: list[dict], states: dict[str, str]) -> dict[str, int]:
+    """Counties by state; `assessed` counts every county the newest cycle had a forecast for."""
+    counts = dict.fromkeys((*COLOUR_LEVELS, "clear", "unassessed"), 0)
+    for state in states.values():
+        counts[state] += 1
+    counts["assessed"] = len(states) - counts["unassessed"]
+    counts["unplaced"] = sum(not has_coordinates(region) for region in visible)
+    return counts
+
+
+def state_names() -> dict[str, str]:
+    zh = g.lang == "zh"
+    return {level: LEVEL_NAMES[level][g.lang] for level in COLOUR_LEVELS} | {
+        "clear": "已评估,无预警" if zh else "assessed, no alert",
+        "unassessed": "未评估(本轮无预报)" if zh else "not assessed (no forecast this cycle)"}
+
+
+def chosen_filters(visible: list[dict]) -> dict[str, str]:
+    """The list's filters from the query; a value that is not one of the choices is dropped."""
+    choices = {"province": {region["province_code"] for region in visible}, "level": set(COLOUR_LEVELS),
+               "hazard": set(HAZARD_NAMES)}
+    return {key: value if (value := request.args.get(key, "")) in allowed else "" for key, allowed in choices.items()}
+
+
+def county_rows(alerts: list[Alert], regions: dict, open_tasks: dict, zone: ZoneInfo, filters: dict) -> list[dict]:
+    """One row per county with open alerts, its hazards together, the most urgent first."""
+    by_county: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        by_county.setdefault(alert.region_code, []).append(alert)
+    rows = []
+    for code, found in by_county.items():
+        found.sort(key=lambda a: (-LEVEL_RANK[a.level], a.hazard))
+        region, top = regions[code], found[0].level
+        if ((filters["province"] and region["province_code"] != filters["province"])
+                or (filters["level"] and top != filters["level"])
+                or (filters["hazard"] and all(a.hazard != filters["hazard"] for a in found))):
             continue
-        level = levels.get(code, {}).get("level")
-        counts[level or "none"] += 1
-        province = provinces.setdefault(region["province_code"], {"name": region["province_name"], "cells": []})
-        province["cells"].append({"code": code, "name": region["name"], "level": level or "none",
-                                  "assessed": has_coordinates(region)})
-    return {"grid": [provinces[code] for code in sorted(provinces)], "counts": counts}
+        rows.append({"code": code, "name": region["name"], "prefecture": region["prefecture_name"],
+                     "province": region["province_name"], "level": top, "tasks": open_tasks.get(code, 0),
+                     "onset": min(a.onset for a in found).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                     "alerts": [{"hazard": HAZARD_NAMES[a.hazard][g.lang], "level": a.level,
+                                 "level_name": LEVEL_NAMES[a.level][g.lang]} for a in found]})
+    rows.sort(key=lambda row: (-LEVEL_RANK[row["level"]], row["code"]))
+    return rows
+
+
+def page_number() -> int:
+    """The requested page, kept within 1..MAX_PAGE (a larger offset would overflow the database's integers)."""
+    try:
+        return min(max(1, int(request.args.get("page", 1))), MAX_PAGE)
+    except ValueError:
+        return 1
 
 
 @pages.get("/regions/<code>")
