@@ -23,6 +23,7 @@ class Column:
     name: str
     parse: Callable[[str], object]
     required: bool = True
+    label_zh: str = ""  # a Chinese header taken as this column (files people fill in Excel)
 
 
 def region_code(text: str) -> str:
@@ -92,24 +93,38 @@ def decode(content: bytes, source: str) -> str:
 
 def read_table(content: str | bytes, source: str, columns: list[Column]) -> list[dict]:
     """All rows, typed; or InvalidConfig listing every bad row (nothing is half-read)."""
-    if isinstance(content, bytes):
-        content = decode(content, source)
-    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c.name for c in columns if c.required and c.name not in header]
-    if missing:
-        raise InvalidConfig([f"{source}: header: missing column(s) {', '.join(missing)}"])
-    rows, problems = [], []
-    for line, raw in enumerate(reader, start=2):
-        row, row_problems = parse_row(raw, columns, source, line)
-        rows.append(row)
-        problems += row_problems
-    if not rows and not problems:
-        problems.append(f"{source}: no data rows")
+    rows, problems = read_rows(content, source, columns)
+    refuse_if(problems, source)
+    return [row for _, row in rows]
+
+
+def refuse_if(problems: list[str], source: str) -> None:
     if problems:
         extra = len(problems) - MAX_PROBLEMS
         raise InvalidConfig(problems[:MAX_PROBLEMS] + ([f"{source}: … and {extra} more"] if extra > 0 else []))
-    return rows
+
+
+def read_rows(content: str | bytes, source: str, columns: list[Column]) -> tuple[list[tuple[int, dict]], list[str]]:
+    """The rows that could be read, typed, with their line numbers, and every problem (by row and
+    column) of those that could not. Headers are the column names or their Chinese labels."""
+    if isinstance(content, bytes):
+        content = decode(content, source)
+    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
+    by_label = {c.label_zh: c.name for c in columns if c.label_zh}
+    reader.fieldnames = [by_label.get(h.strip(), h.strip()) for h in (reader.fieldnames or [])]
+    missing = [c.name + (f" ({c.label_zh})" if c.label_zh else "") for c in columns
+               if c.required and c.name not in reader.fieldnames]
+    if missing:
+        return [], [f"{source}: header: missing column(s) {', '.join(missing)}"]
+    rows, problems = [], []
+    for line, raw in enumerate(reader, start=2):
+        row, row_problems = parse_row(raw, columns, source, line)
+        if not row_problems:
+            rows.append((line, row))
+        problems += row_problems
+    if not rows and not problems:
+        problems.append(f"{source}: no data rows")
+    return rows, problems
 
 
 def parse_row(raw: dict, columns: list[Column], source: str, line: int) -> tuple[dict, list[str]]:

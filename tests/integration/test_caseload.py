@@ -43,8 +43,9 @@ def test_one_bad_row_rejects_the_file_and_keeps_what_was_stored(make_runtime):
     with pytest.raises(InvalidConfig) as caught:
         with rt.sessions.begin() as session:
             import_caseload(session, bad, "upload.csv", rt.config.region_codes)
-    assert caught.value.problems == [
+    assert caught.value.problems == [  # every problem in one pass, unknown codes among the bad values
         "upload.csv, row 3, column dibao_urban: must be a whole number from 0 to 2,147,483,647 (got '-5')",
+        "upload.csv, row 4, column region_code: unknown region code 999999",
         "upload.csv, row 5, column dibao_standard_urban: must be a number (got 'abc')",
     ]
     assert stored(rt) == {"220102": 100}

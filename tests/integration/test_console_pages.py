@@ -3,6 +3,7 @@ audit log, deliveries with replay, progress and caseload upload, each for the ro
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -41,16 +42,47 @@ def csrf(page) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', text_of(page)).group(1)
 
 
-def test_the_dashboard_colours_every_visible_county_by_its_highest_level(site):
+def map_dots(page: str) -> dict[str, str]:
+    """County code -> the state its dot on the overview's map is drawn in."""
+    return {code: state for state, code in re.findall(r'<circle class="dot (\w+)" data-code="(\d{6})"', page)}
+
+
+def test_the_map_colours_every_county_by_its_highest_level_and_not_assessed_apart_from_clear(site):
+    """The demo forecasts Jilin only: its counties are coloured by level or clear; the rest of the
+    country is not assessed, never shown as all clear."""
     page = text_of(site("root").get("/"))
-    regions = site.api("GET", "/api/v1/regions?province=220000&per_page=200", "root").json["items"]
-    cells = {code: level for level, code in re.findall(r'<a class="(\w+)[^"]*" href="/regions/(\d{6})"', page)}
-    assert len(cells) == len(site.rt.config.region_codes)
-    assert all(cells[r["code"]] == (r["level"] or "none") for r in regions)
-    orange = sum(level == "orange" for level in cells.values())
+    dots = map_dots(page)
+    placed = [r for r in site.rt.config.regions_by_code.values() if r["latitude"] == r["latitude"]]
+    assert len(dots) == len(placed) > 2000
+    jilin = site.api("GET", "/api/v1/regions?province=220000&per_page=200", "root").json["items"]
+    assert all(dots[r["code"]] == (r["level"] or "clear") for r in jilin if r["assessed"])
+    assert {state for code, state in dots.items() if not code.startswith("22")} == {"unassessed"}
+    assert re.search(rf'data-state="assessed">{sum(r["assessed"] for r in jilin)}<', page)
+    clear = sum(state == "clear" for state in dots.values())
+    assert re.search(rf'data-state="clear">{clear}<', page)
+    unassessed = len(site.rt.config.region_codes) - sum(r["assessed"] for r in jilin)  # with or without a seat
+    assert re.search(rf'data-state="unassessed">{unassessed}<', page)
+    orange = sum(state == "orange" for state in dots.values())
     assert re.search(rf'data-level="orange">{orange}<', page) and orange > 0
-    jilin_only = text_of(site("jilin").get("/"))
-    assert 'href="/regions/110101"' not in jilin_only and f'href="/regions/{OWN}"' in jilin_only
+    jilin_only = map_dots(text_of(site("jilin").get("/")))
+    assert "110101" not in jilin_only and OWN in jilin_only
+
+
+def test_the_alert_list_has_one_row_per_county_filtered_and_paged(site):
+    browser = site("root")
+    page = text_of(browser.get("/"))
+    with site.rt.sessions() as session:
+        counties = session.scalar(select(func.count(func.distinct(Alert.region_code))).where(Alert.status == "open"))
+    assert f"当前预警 ({counties})" in page and counties > 50
+    rows = re.findall(r'<td><a href="/regions/(\d{6})">', page)
+    assert len(rows) == 50 == len(set(rows))  # a page of counties, each once with its hazards together
+    second = re.findall(r'<td><a href="/regions/(\d{6})">', text_of(browser.get("/?page=2")))
+    assert len(second) == counties - 50 and not set(second) & set(rows)
+    orange = text_of(browser.get("/?level=orange&hazard=cold_wave&province=220000"))
+    orange_rows = re.findall(r'<tr>\s*<td><a href="/regions/(\d{6})">.*?</tr>', orange, re.S)
+    assert orange_rows and all(dots == "orange" for code, dots in map_dots(page).items() if code in orange_rows)
+    assert "寒潮 橙色" in orange and 'value="orange" selected' in orange
+    assert f"当前预警 ({len(orange_rows)})" in orange
 
 
 def test_a_county_page_draws_its_forecast_with_threshold_lines_and_lists_its_alert_history(site):
@@ -165,12 +197,19 @@ CASELOAD_HEADER = ("region_code,dibao_urban,dibao_rural,tekun_urban,tekun_rural,
                    "tekun_standard_urban,tekun_standard_rural\n")
 
 
-def upload(client, body: str, kind: str = "caseload"):
+def upload(client, body: str | bytes, kind: str = "caseload", confirm: bool = True):
+    """Upload a file, see its preview, and confirm it (the two steps a person takes)."""
     import io
     token = csrf(client.get("/caseload"))
-    return client.post("/caseload", data={"csrf_token": token, "kind": kind,
-                                          "file": (io.BytesIO(body.encode("utf-8")), "caseload.csv")},
-                       content_type="multipart/form-data", follow_redirects=True)
+    content = body if isinstance(body, bytes) else body.encode("utf-8")
+    preview = client.post("/caseload", data={"csrf_token": token, "kind": kind,
+                                             "file": (io.BytesIO(content), "caseload.csv")},
+                          content_type="multipart/form-data")
+    if preview.status_code != 200 or not confirm:
+        return preview
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', text_of(preview)))
+    carried = re.search(r'<textarea name="content" hidden>(.*?)</textarea>', text_of(preview), re.S).group(1)
+    return client.post("/caseload", data=form | {"content": html.unescape(carried)}, follow_redirects=True)
 
 
 def test_caseload_upload_imports_a_good_file_and_names_each_problem_of_a_bad_one(site):
@@ -189,6 +228,46 @@ def test_caseload_upload_imports_a_good_file_and_names_each_problem_of_a_bad_one
     with site.rt.sessions() as session:  # nothing of the bad file was kept
         assert session.scalars(select(Caseload.dibao_urban).where(Caseload.region_code == OWN)).one() == 1
     assert site("watcher").get("/caseload").status_code == 403
+
+
+def test_every_problem_of_a_file_is_named_in_one_pass_unknown_codes_included(site):
+    bad = upload(site("root"), CASELOAD_HEADER + f"{OWN},x,2,3,4,5,6,7,8,9,900,700,1170,910\n"
+                                                 "229999,1,2,3,4,5,6,7,8,9,900,700,1170,910\n"
+                                                 f"{OWN},1,2,3,4,-5,6,7,8,9,900,700,1170,910\n")
+    assert bad.status_code == 422
+    problems = re.findall(r"<li>(caseload\.csv, row \d+, column \w+: [^<]+)</li>", text_of(bad))
+    assert [p.split(":")[0] for p in problems] == ["caseload.csv, row 2, column dibao_urban",
+                                                   "caseload.csv, row 3, column region_code",
+                                                   "caseload.csv, row 4, column ill_disabled"], problems
+    assert "unknown region code 229999" in problems[1]
+
+
+def test_the_template_round_trips_and_the_preview_shows_each_change_before_anything_is_stored(site):
+    county = site("nanguan")
+    template = county.get("/caseload/template.csv?kind=caseload")
+    assert template.status_code == 200 and template.headers["Content-Disposition"].endswith("caseload-template.csv")
+    text = template.get_data().decode("utf-8-sig")
+    header, *rows = text.splitlines()
+    assert header.startswith("区划代码,县(区)名称,城市低保人数,农村低保人数") and "城市低保标准(元/月)" in header
+    assert [row.split(",")[:2] for row in rows] == [[OWN, "南关区"]]  # the county's own row, demo figures filled in
+    with site.rt.sessions() as session:
+        stored = session.scalars(select(Caseload).where(Caseload.region_code == OWN)).one()
+    assert rows[0].split(",")[2] == str(stored.dibao_urban)
+
+    unchanged = upload(county, template.get_data(), confirm=False)  # sent back as downloaded
+    assert unchanged.status_code == 200 and "没有变化" in text_of(unchanged)
+    edited = text.replace(f"{OWN},南关区,{stored.dibao_urban},", f"{OWN},南关区,{stored.dibao_urban + 40},")
+    preview = upload(county, edited.encode("gb18030"), confirm=False)  # as Excel saves it on a Chinese system
+    changed = re.findall(r'data-field="(\w+)">.*?<td>(\d+)</td><td><strong>(\d+)</strong>', text_of(preview), re.S)
+    assert changed == [("dibao_urban", str(stored.dibao_urban), str(stored.dibao_urban + 40))]
+    with site.rt.sessions() as session:  # a preview stores nothing
+        assert session.get(Caseload, OWN).dibao_urban == stored.dibao_urban
+    done = upload(county, edited.encode("gb18030"))
+    assert "已导入 1 行" in text_of(done)
+    with site.rt.sessions() as session:
+        assert session.get(Caseload, OWN).dibao_urban == stored.dibao_urban + 40
+    shelters = county.get("/caseload/template.csv?kind=shelters").get_data().decode("utf-8-sig")
+    assert shelters.splitlines()[0] == "区划代码,县(区)名称,名称,地址,床位数"
 
 
 def test_console_forms_without_the_csrf_token_are_refused(site):

@@ -3,20 +3,20 @@ replay, task progress and caseload upload. Same sessions, CSRF and scope as the 
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from triggers.validation import InvalidConfig
 from warning.accounts import can_change
-from warning.caseload import import_upload
+from warning.caseload import COLUMNS, LABELS, checked_rows, import_upload, upload_changes, upload_template
+from warning.csvtable import decode
 from warning.models import RuleVersion
 from warning.preview import MAX_DAYS, preview_rules
 from warning.rule_versions import check_edited_rules, install_rules
 from warning.web import progress_for_caller, rules_in_force_text, runtime
 from warning.web.api import deliveries_query, delivery_view, replay_message, visible_subscriptions
-from warning.web.api_models import MAX_PAGE
 from warning.web.api_rules import audit_query, audit_view
-from warning.web.pages import login_required, pages
+from warning.web.pages import login_required, page_number, pages
 
 PER_PAGE = 50
 PREVIEW_DAYS = (3, 7, 14, MAX_DAYS)
@@ -25,14 +25,6 @@ PREVIEW_DAYS = (3, 7, 14, MAX_DAYS)
 def require_roles(*roles: str) -> None:
     if g.user.role not in roles:
         abort(403, "this page is not for your role")
-
-
-def page_number() -> int:
-    """The requested page, kept within 1..MAX_PAGE (a larger offset would overflow the database's integers)."""
-    try:
-        return min(max(1, int(request.args.get("page", 1))), MAX_PAGE)
-    except ValueError:
-        return 1
 
 
 def one_page(session, query) -> tuple[list, int, int]:
@@ -134,24 +126,51 @@ def progress_page():
     return render_template("progress.html", rows=rows, by=by)
 
 
-@pages.route("/caseload", methods=["GET", "POST"])
+@pages.get("/caseload")
 @login_required
 def caseload_page():
     require_roles("admin", "province", "county")
-    problems, status = [], 200
-    if request.method == "POST":
-        upload = request.files.get("file")
-        kind = request.form.get("kind")
-        if upload is None or not upload.filename or kind not in ("caseload", "shelters"):
-            problems, status = [("请选择文件和类型" if g.lang == "zh" else "choose a file and what it holds")], 400
-        else:
-            try:
-                with runtime().sessions.begin() as db:
-                    count = import_upload(db, kind, upload.read(), upload.filename, runtime().config.region_codes,
-                                          lambda code: can_change(g.user, code), g.user.name)
-            except InvalidConfig as error:
-                problems, status = error.problems, 422
-            else:
-                flash((f"已导入 {count} 行" if g.lang == "zh" else f"imported {count} rows"), "ok")
-                return redirect(url_for("pages.caseload_page"))
-    return render_template("caseload.html", problems=problems), status
+    return render_template("caseload.html", problems=[], preview=None)
+
+
+@pages.get("/caseload/template.csv")
+@login_required
+def caseload_template():
+    """The file to fill in: Chinese headers, a row per county the user may change, today's figures."""
+    require_roles("admin", "province", "county")
+    kind = request.args.get("kind") if request.args.get("kind") in COLUMNS else "caseload"
+    counties = [r for r in runtime().config.regions_by_code.values() if can_change(g.user, r["code"])]
+    with runtime().sessions() as db:
+        body = upload_template(db, kind, counties)
+    return Response(body, content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={kind}-template.csv"})
+
+
+@pages.post("/caseload")
+@login_required
+def caseload_upload():
+    """First a preview of what the file would change (nothing is stored); then, confirmed, the import."""
+    require_roles("admin", "province", "county")
+    kind, confirmed = request.form.get("kind"), request.form.get("step") == "commit"
+    upload = request.files.get("file")
+    if kind not in COLUMNS or not (confirmed or (upload and upload.filename)):
+        problems = ["请选择文件和类型" if g.lang == "zh" else "choose a file and what it holds"]
+        return render_template("caseload.html", problems=problems, preview=None), 400
+    filename = request.form.get("filename", "upload.csv") if confirmed else upload.filename
+    rt, in_scope = runtime(), (lambda code: can_change(g.user, code))
+    try:
+        content = request.form.get("content", "") if confirmed else decode(upload.read(), filename)
+        if confirmed:
+            with rt.sessions.begin() as db:
+                count = import_upload(db, kind, content, filename, rt.config.region_codes, in_scope, g.user.name)
+            flash((f"已导入 {count} 行" if g.lang == "zh" else f"imported {count} rows"), "ok")
+            return redirect(url_for("pages.caseload_page"))
+        rows = checked_rows(content, filename, kind, rt.config.region_codes, in_scope)
+        with rt.sessions() as db:
+            changes = upload_changes(db, kind, rows)
+    except InvalidConfig as error:
+        return render_template("caseload.html", problems=error.problems, preview=None), 422
+    names = rt.config.regions_by_code
+    preview = {"kind": kind, "filename": filename, "content": content, "rows": len(rows),
+               "changes": [c | {"name": names[c["code"]]["name"]} for c in changes]}
+    return render_template("caseload.html", problems=[], preview=preview, labels=LABELS)
