@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -43,6 +44,35 @@ def source_options(command):
     for option in reversed(options):
         command = option(command)
     return command
+
+
+CYCLE_STAGES = ("pull", "assess", "reconcile", "persist", "deliver")
+
+
+@contextmanager
+def progress(label: str, length: int):
+    """A progress bar on stderr while long work runs; nothing at all when stderr is not a terminal
+    (logs, cron, CI). Yields advance(item): one step done, naming what was."""
+    if not sys.stderr.isatty():
+        yield lambda _item=None: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True,
+                           item_show_func=lambda item: item or "") as bar:
+        yield lambda item=None: bar.update(1, item)
+
+
+@contextmanager
+def cycle_progress(deliver: bool):
+    """advance(stage) for run_cycle's on_stage: a step per main stage the first time it ends."""
+    stages = [s for s in CYCLE_STAGES if deliver or s != "deliver"]
+    with progress("cycle", len(stages)) as advance:
+        done: set[str] = set()
+
+        def on_stage(name: str) -> None:
+            if name in stages and name not in done:
+                done.add(name)
+                advance(name)
+        yield on_stage
 
 
 def known_county(rt, code: str) -> None:
@@ -93,7 +123,9 @@ def run_once(scenario, live, as_recorded, as_json, no_deliver):
         with rt.sessions.begin() as session:
             if abandon_cut_off_cycles(session, utcnow()):
                 click.echo("a cycle cut off by its process's end was marked abandoned", err=True)
-        summary = run_cycle(rt, open_source(rt, scenario, live, to_today=not as_recorded), deliver=not no_deliver, lead=held)
+        source = open_source(rt, scenario, live, to_today=not as_recorded)
+        with cycle_progress(not no_deliver) as on_stage:
+            summary = run_cycle(rt, source, deliver=not no_deliver, lead=held, on_stage=on_stage)
     click.echo(json.dumps(summary, ensure_ascii=False) if as_json else human_summary(summary))
     rt.close()
 
@@ -262,8 +294,10 @@ def replay(cycle_id, target_url, as_json):
         raise InvalidConfig(["--into: replaying into the live database would duplicate its alerts"])
     replica = Runtime.start(rt.settings.model_copy(update={"database": rt.settings.database.model_copy(update={"url": target})}))
     upgrade(replica.engine)
-    for source in sources:
-        summary = run_cycle(replica, source, deliver=False)
+    with progress("replaying cycles", len(sources)) as advance:
+        for source in sources:
+            summary = run_cycle(replica, source, deliver=False)
+            advance(source.now.strftime("%Y-%m-%d %H:%M"))
     click.echo(json.dumps(summary, ensure_ascii=False) if as_json else human_summary(summary))
     click.echo(f"replayed {len(sources)} cycle(s) into {target}", err=True)
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Protocol
+from typing import Callable, Protocol
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 class Stopwatch:
     timings_ms: dict = field(default_factory=dict)
     high_water_mb: dict = field(default_factory=dict)  # the process's peak memory when each stage ended
+    on_stage: Callable[[str], None] | None = None  # told each time a stage (or part of one) ends
 
     @contextmanager
     def stage(self, name: str):
@@ -67,6 +68,8 @@ class Stopwatch:
             elapsed = (time.perf_counter() - started) * 1000  # stages may run in parts: add them up
             self.timings_ms[name] = round(self.timings_ms.get(name, 0) + elapsed, 1)
             self.high_water_mb[name] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            if self.on_stage:
+                self.on_stage(name)
 
 
 class Source(Protocol):
@@ -118,11 +121,13 @@ def last_good(session: Session, key: str) -> FeedRun | None:
                            .order_by(FeedRun.fetched_at.desc(), FeedRun.id.desc()).limit(1)).first()
 
 
-def run_cycle(rt: Runtime, source: Source, deliver: bool = True, lead: Leadership | None = None) -> dict:
+def run_cycle(rt: Runtime, source: Source, deliver: bool = True, lead: Leadership | None = None,
+              on_stage: Callable[[str], None] | None = None) -> dict:
     """Run one cycle; returns the summary (also stored on the cycle_runs row). Under `lead`, the
-    results are committed only if its lock is still held then (LostLeadership otherwise)."""
+    results are committed only if its lock is still held then (LostLeadership otherwise).
+    `on_stage(name)` is told as each stage ends (a progress display)."""
     rt.refresh_rules()
-    cycle_id, watch, as_of = str(uuid.uuid4()), Stopwatch(), source.now
+    cycle_id, watch, as_of = str(uuid.uuid4()), Stopwatch(on_stage=on_stage), source.now
     context = cycle_id_var.set(cycle_id)  # every log line of this cycle carries its id
     try:
         with rt.sessions.begin() as session:

@@ -309,3 +309,36 @@ def test_the_demo_happens_today_unless_asked_as_recorded(env):
     assert [task["type"] for task in sheet["tasks"] if task["overdue"]] == [
         task["type"] for task in sheet["tasks"] if task["due"] == cycle_time]
     assert any(not task["overdue"] for task in sheet["tasks"])
+
+
+def run_in_terminal(args, env) -> tuple[int, str, str]:
+    """Run with stderr on a pseudo-terminal, as a person at a console sees it; (exit, stdout, terminal)."""
+    import pty
+    master, slave = pty.openpty()
+    process = subprocess.Popen([COLDWARN, *args], env={**os.environ, **env}, stdout=subprocess.PIPE,
+                               stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        seen += chunk
+    stdout = process.stdout.read().decode()
+    process.wait(timeout=120)
+    os.close(master)
+    return process.returncode, stdout, seen.decode(errors="replace")
+
+
+def test_long_commands_show_progress_at_a_terminal_and_nothing_in_a_log(env):
+    quiet = run(["run-once", "--as-recorded", "--no-deliver", "--json"], env)
+    assert quiet.returncode == 0 and "4/4" not in quiet.stderr and "\r" not in quiet.stderr  # no bar in a log
+    code, stdout, terminal = run_in_terminal(["run-once", "--as-recorded", "--no-deliver", "--json"], env)
+    assert code == 0 and json.loads(stdout)["regions_assessed"] == 60  # the summary still goes to stdout alone
+    assert "cycle  [" in terminal and "4/4" in terminal and "persist" in terminal, terminal[-800:]
+    cycle_id = json.loads(stdout)["cycle_id"]
+    code, _, terminal = run_in_terminal(["replay", cycle_id, "--json"], env)
+    assert code == 0 and "replaying cycles" in terminal and "2/2" in terminal, terminal[-800:]
