@@ -176,7 +176,7 @@ def test_serve_runs_the_scheduled_cycle_and_shows_the_alerts(env):
             except requests.ConnectionError:
                 pass
             time.sleep(0.5)
-        assert page.count("寒潮 橙色") == 11 and "1月21日最低气温" in page, page[:500]
+        assert page.count("寒潮 橙色") == 11 and "2026-01-19 16:00" in page, page[:500]  # first onset: the first cold night
         assert "数据时刻: 2026-01-19 08:00" in page  # the scenario's clock, in Beijing time
         assert requests.get(base + "/healthz", timeout=5).json() == {"status": "ok"}
         english = browser.get(base + "/?lang=en", timeout=5).text
