@@ -164,7 +164,13 @@ class BatchEvent(Versioned):
     events: list[BatchedEvent] = Field(min_length=1)
 
 
-PUBLISHED: dict[str, type[Versioned]] = EVENT_MODELS | {"batch": BatchEvent}
+class PingEvent(Versioned):
+    """ping: a test sent from the console on request, to check the endpoint and its secret; no action."""
+    subscription: str
+    message: str
+
+
+PUBLISHED: dict[str, type[Versioned]] = EVENT_MODELS | {"batch": BatchEvent, "ping": PingEvent}
 
 
 def event_schema(event_type: str) -> dict:

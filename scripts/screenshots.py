@@ -28,6 +28,7 @@ from warning.web import create_app
 PASSWORD = "screenshots-only-1"
 PAGES = {"overview": "/", "region": "/regions/220802"}
 WIDTHS = (1400, 390)
+SUBSCRIBERS = {1400: "jilin-relief-platform", 390: "changchun-hotline"}  # one added at each width
 
 
 def serve_demo(root: Path) -> str:
@@ -35,7 +36,8 @@ def serve_demo(root: Path) -> str:
     rt = Runtime.start(load_settings({"COLDWARN_CONFIG_DIR": str(root / "config"),
                                       "COLDWARN_DATABASE_URL": f"sqlite:///{root / 'coldwarn.db'}",
                                       "COLDWARN_INSTANCE_DIR": str(root / "instance"),
-                                      "COLDWARN_SECURE_COOKIES": "0"}))
+                                      "COLDWARN_SECURE_COOKIES": "0",
+                                      "COLDWARN_ALLOW_PRIVATE_TARGETS": "1"}))  # the example URL resolves nowhere
     upgrade(rt.engine)
     run_cycle(rt, open_source(rt, "demo", to_today=True), deliver=False)
     with rt.sessions.begin() as session:
@@ -63,6 +65,16 @@ def preview_an_upload(page, base: str) -> None:
     page.wait_for_selector("#preview")
 
 
+def add_a_subscription(page, base: str, name: str) -> None:
+    """A provincial platform's webhook added in the console: its secret shown once."""
+    page.goto(f"{base}/subscriptions")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=url]", "https://relief.example.gov.cn/coldwarn")
+    page.fill("input[name=regions]", "220000")
+    page.get_by_role("button", name="新增并生成密钥").click()
+    page.wait_for_selector("#secret")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
@@ -82,6 +94,8 @@ def main() -> None:
                 shoot(page, args.out / f"{name}-{width}.png")
             preview_an_upload(page, base)
             shoot(page, args.out / f"caseload-preview-{width}.png")
+            add_a_subscription(page, base, SUBSCRIBERS[width])
+            shoot(page, args.out / f"subscriptions-{width}.png")
             page.close()
         browser.close()
 

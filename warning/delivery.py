@@ -13,6 +13,7 @@ import queue
 import random
 import threading
 import time
+import uuid
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from warning.events import SCHEMA_VERSION, Outbox
 from warning.leader import CLAIM_LOCK, hold_until_commit
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
 from warning.settings import DeliverySettings
+from warning.subscriptions import signing_secrets
 from warning.tallies import Tally
 
 RECORD_EVERY_S = 1.0
@@ -134,8 +136,17 @@ def notifier_for(subscription: Subscription, http: HttpSession, settings: Delive
     if subscription.format == "cap":
         kwargs = {"render": lambda message: cap_body(message, settings.cap_sender, references or [], subscription.lang),
                   "content_type": "application/cap+xml; charset=utf-8"}
-    return WebhookNotifier(url, subscription.secrets, http, timeout_s=settings.timeout_s,
+    return WebhookNotifier(url, signing_secrets(subscription, utcnow()), http, timeout_s=settings.timeout_s,
                            allow_private=settings.allow_private_targets, **kwargs)
+
+
+def send_test(subscription: Subscription, http: HttpSession, settings: DeliverySettings) -> Outcome:
+    """A ping to a JSON webhook, sent at once and not kept in the outbox: does the endpoint answer,
+    and does it accept the signature? (docs/schemas/ping.v1.json)"""
+    message = Message(id=f"msg_test_{uuid.uuid4().hex}", type="ping", timestamp=utcnow(),
+                      data={"schema_version": SCHEMA_VERSION, "subscription": subscription.name,
+                            "message": "coldwarn test message: no action needed"})
+    return notifier_for(subscription, http, settings).notify(message)
 
 
 def earlier_messages(session, row) -> list[tuple[str, datetime]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+import secrets
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
@@ -72,6 +74,7 @@ def describe_subscription(row: Subscription) -> dict:
             "events": row.events, "format": row.format, "lang": row.lang, "recipients": len(row.options.get("to", [])),
             "batch": row.options.get("batch"),
             "source": row.source, "enabled": row.enabled, "disabled_reason": row.disabled_reason,
+            "health": health(row), "previous_secret_until": row.options.get(PREVIOUS_SECRET_UNTIL),
             "failing_since": iso(row.failing_since), "created_at": iso(row.created_at)}
 
 
@@ -88,6 +91,45 @@ def remove_subscription(session: Session, name: str, actor: str) -> int:
                               .values(status="parked", last_error="subscription removed"))
     audit(session, actor, "subscription.remove", f"subscription/{name}", None, None)
     return pending.rowcount
+
+
+SECRET_BYTES = 32
+PREVIOUS_SECRET_UNTIL = "previous_secret_until"
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: whsec_ and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def rotate_secret(session: Session, row: Subscription, actor: str, grace: timedelta) -> str:
+    """A new signing secret in force at once; the previous one still signs beside it until `grace` has
+    passed, so a receiver can switch without refusing a message. Returns the new secret (shown once)."""
+    if row.source == "config":
+        raise InvalidConfig([f"name: {row.name} comes from subscriptions.yaml; change its secret there"])
+    if row.channel != "webhook":
+        raise InvalidConfig([f"name: {row.name} is a {row.channel} subscription; only webhooks sign with whsec_ secrets"])
+    secret, until = new_secret(), utcnow() + grace
+    row.secrets = [secret, row.secrets[0]]
+    row.options = {**row.options, PREVIOUS_SECRET_UNTIL: iso(until)}
+    audit(session, actor, "subscription.rotate", f"subscription/{row.name}", None,
+          {"previous_secret_until": iso(until)})
+    return secret
+
+
+def signing_secrets(row: Subscription, now: datetime) -> list[str]:
+    """The secrets a message is signed with now: after a rotation, the previous one only until its grace ends."""
+    until = row.options.get(PREVIOUS_SECRET_UNTIL)
+    if until and now >= datetime.fromisoformat(until):
+        return row.secrets[:1]
+    return row.secrets
+
+
+def health(row: Subscription) -> str:
+    """delivering, failing (since failing_since) or disabled (disabled_reason says why)."""
+    if not row.enabled:
+        return "disabled"
+    return "failing" if row.failing_since else "delivering"
 
 
 def replay_parked(session: Session, actor: str, message_id: str | None = None, subscription: str | None = None,

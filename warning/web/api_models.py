@@ -292,6 +292,8 @@ class SubscriptionView(Contract):
     batch: int | None
     source: str
     enabled: bool
+    health: Literal["delivering", "failing", "disabled"]
+    previous_secret_until: Time | None = Field(description="after a rotation, the old secret still signs until then")
     disabled_reason: str | None
     failing_since: Time | None
     created_at: Time | None
