@@ -48,6 +48,8 @@ def assess_grades(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.
 
     def evidence_at(row: int, day: int, level: str) -> Evidence:
         name = names[f"{hazard}.grades.{grade_at[row, day]}.name"][row]
+        english = names.get(f"{hazard}.grades.{grade_at[row, day]}.name_en")
+        name_en = (english[row] if english is not None else "") or name
         d24, d48, d72 = (drops[h][row, day] for h in (24, 48, 72))
         note_zh, note_en = shortened_note(72, int(seen[row, day]))
         values = {"day": days[day].date().isoformat(), "tmin_c": float(t[row, day]), "grade": name,
@@ -58,7 +60,7 @@ def assess_grades(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.
             zh=f"{days[day].month}月{days[day].day}日最低气温 {signed(t[row, day])} °C,24/48/72 小时降温 "
                f"{d24:.1f}/{d48:.1f}/{d72:.1f} °C{note_zh} → {name}({LEVEL_NAMES[level]['zh']})",
             en=f"min {signed(t[row, day])} °C on {days[day].day} {days[day]:%b}, drop in 24/48/72 h "
-               f"{d24:.1f}/{d48:.1f}/{d72:.1f} °C{note_en} → {name} ({level})",
+               f"{d24:.1f}/{d48:.1f}/{d72:.1f} °C{note_en} → {name_en} ({level})",
             values=values)
 
     starts = local_day_starts(days, tmin.index, tz_by_code)

@@ -77,6 +77,7 @@ class HazardRule(StrictModel):
 
 class Grade(StrictModel):
     name: str
+    name_en: str = ""  # for English evidence; empty: the name as it is
     level: Colour
     drop_24h_c: float = Field(gt=0, le=40)
     drop_48h_c: float = Field(gt=0, le=40)

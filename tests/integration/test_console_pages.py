@@ -74,12 +74,12 @@ def test_the_alert_list_has_one_row_per_county_filtered_and_paged(site):
     with site.rt.sessions() as session:
         counties = session.scalar(select(func.count(func.distinct(Alert.region_code))).where(Alert.status == "open"))
     assert f"当前预警 ({counties})" in page and counties > 50
-    rows = re.findall(r'<td><a href="/regions/(\d{6})">', page)
+    rows = re.findall(r'<td><a href="/regions/(\d{6})" translate="no">', page)
     assert len(rows) == 50 == len(set(rows))  # a page of counties, each once with its hazards together
-    second = re.findall(r'<td><a href="/regions/(\d{6})">', text_of(browser.get("/?page=2")))
+    second = re.findall(r'<td><a href="/regions/(\d{6})" translate="no">', text_of(browser.get("/?page=2")))
     assert len(second) == counties - 50 and not set(second) & set(rows)
     orange = text_of(browser.get("/?level=orange&hazard=cold_wave&province=220000"))
-    orange_rows = re.findall(r'<tr>\s*<td><a href="/regions/(\d{6})">.*?</tr>', orange, re.S)
+    orange_rows = re.findall(r'<tr>\s*<td><a href="/regions/(\d{6})" translate="no">.*?</tr>', orange, re.S)
     assert orange_rows and all(dots == "orange" for code, dots in map_dots(page).items() if code in orange_rows)
     assert "寒潮 橙色" in orange and 'value="orange" selected' in orange
     assert f"当前预警 ({len(orange_rows)})" in orange

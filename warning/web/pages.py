@@ -28,6 +28,7 @@ from warning.render import render_html, sheet_model
 from warning.web import change_task_status, require_region, runtime
 from warning.web.api_models import MAX_PAGE
 from warning.web.country_map import assessed_codes, country_map, state_of
+from warning.web.words import ACTIONS, FEEDS, SOURCES, SYSTEM_REASONS, changes, word
 
 pages = Blueprint("pages", __name__)
 STEP_LABELS = {"zh": {"acknowledged": "接收任务", "in_progress": "开始办理", "done": "标记完成", "not_needed": "无需执行"},
@@ -92,8 +93,12 @@ def error_page(error):
 
 @pages.app_context_processor
 def page_helpers() -> dict:
-    return {"csrf_token": csrf_token, "t": lambda zh, en: zh if g.get("lang", "zh") == "zh" else en, "user": g.get("user"),
-            "lang": g.get("lang", "zh"), "level_names": LEVEL_NAMES, "hazard_names": HAZARD_NAMES}
+    lang = g.get("lang", "zh")
+    return {"csrf_token": csrf_token, "t": lambda zh, en: zh if lang == "zh" else en, "user": g.get("user"),
+            "lang": lang, "level_names": LEVEL_NAMES, "hazard_names": HAZARD_NAMES,
+            "action_words": lambda code: word(ACTIONS, code, lang), "feed_words": lambda code: word(FEEDS, code, lang),
+            "reason_words": lambda text: word(SYSTEM_REASONS, text, lang),
+            "source_words": lambda code: word(SOURCES, code, lang), "changes": changes}
 
 
 def csrf_token() -> str:

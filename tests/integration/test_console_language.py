@@ -1,0 +1,41 @@
+"""Every console page in Chinese has no English interface text, and in English no Chinese: what
+is data — names of places, people, subscriptions, codes — is marked translate="no" (the HTML
+attribute for content that is not to be translated) and left out, with a few technical terms."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from tests.integration.test_console_pages import browsers, site  # noqa: F401  (the fixture)
+
+PAGES = ["/", "/?level=orange", "/regions/220102", "/regions/220102/sheet", "/rules", "/audit", "/deliveries",
+         "/progress", "/caseload", "/subscriptions", "/no-such-page"]
+TERMS = {"zh": {"coldwarn", "English", "UTC", "CSV", "Excel", "GBK", "UTF", "Webhook", "json", "cap",
+                "alertmanager", "CPI", "YAML"},
+         "en": {"中文"}}  # the language switch names the other language in its own words
+FOREIGN = {"zh": r"[A-Za-z][A-Za-z_]{2,}", "en": r"[\u3400-\u9fff]+"}
+
+
+def interface_text(page: str) -> str:
+    """What a reader sees as the page's own words: no markup, no scripts or styles, nothing marked as data."""
+    page = re.sub(r"(?s)<(script|style|textarea|title)[^>]*>.*?</\1>", " ", page)  # (a tab title repeats the heading)
+    while True:  # innermost first: a translate="no" element holds no other element of its kind
+        stripped = re.sub(r'(?s)<(\w+)[^>]*\btranslate="no"[^>]*>(?:(?!<\1[\s>]).)*?</\1>', " ", page)
+        if stripped == page:
+            break
+        page = stripped
+    return html.unescape(re.sub(r"(?s)<[^>]+>", " ", page))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_page_mixes_the_two_languages(site, lang):  # noqa: F811
+    client = site("root")
+    client.get(f"/?lang={lang}")
+    for path in PAGES:
+        text = interface_text(client.get(path).get_data(as_text=True))
+        foreign = set(re.findall(FOREIGN[lang], text)) - TERMS[lang]
+        assert not foreign, f"{lang} {path}: {sorted(foreign)} in …{text[text.find(min(foreign)) - 80:][:160]}…"
