@@ -136,7 +136,11 @@ def test_a_county_acknowledges_and_completes_a_task_with_a_note(site):
 
     refused = county.post(f"/tasks/{task.id}/status", data={"status": "done", "csrf_token": token},
                           follow_redirects=True)
-    assert 'class="flash error"' in refused.get_data(as_text=True)
+    card = re.search(rf'<div class="task" id="task-{task.id}".*?</form>', refused.get_data(as_text=True), re.S).group(0)
+    assert '<div class="flash error" role="alert">此任务当前为“待接收”,不能改为“已完成”(可改为:已接收、无需执行)。</div>' in card
+    unsaid = county.post(f"/tasks/{task.id}/status", data={"status": "not_needed", "csrf_token": token},
+                         follow_redirects=True).get_data(as_text=True)  # the error shows in the task, by its note
+    assert re.search(rf'id="task-{task.id}".*?请在备注中写明为何无需执行。.*?name="note"', unsaid, re.S)
     with site.rt.sessions() as session:
         assert session.get(Task, task.id).status == "open"  # open cannot jump to done
     county.post(f"/tasks/{task.id}/status", data={"status": "acknowledged", "csrf_token": token})

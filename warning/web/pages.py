@@ -16,7 +16,7 @@ from flask import Blueprint, abort, flash, g, make_response, redirect, render_te
 from sqlalchemy import func, select
 
 from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES, LEVEL_RANK
-from triggers.tasks import ACTIVE, NEXT
+from triggers.tasks import ACTIVE, NEXT, STATUS_NAMES
 from triggers.validation import InvalidConfig
 from warning.accounts import (can_change, can_see, check_password, end_login_session, login_throttled, record_login,
                               start_login_session, user_of_login)
@@ -280,15 +280,28 @@ def printable_sheet(code: str):
         return render_html(sheet_model(db, runtime().config, code, judged_now(db), g.lang))
 
 
+def refusal(current: str, wanted: str, note: str | None) -> str:
+    """Why the lifecycle refuses a move, in the visitor's language."""
+    names = STATUS_NAMES[g.lang]
+    if wanted == "not_needed" and wanted in NEXT[current] and not (note or "").strip():
+        return "请在备注中写明为何无需执行。" if g.lang == "zh" else "Say in the note why the task is not needed."
+    if g.lang == "zh":
+        allowed = "、".join(names[s] for s in NEXT[current]) or "无,任务已结束"
+        return f"此任务当前为“{names[current]}”,不能改为“{names.get(wanted, wanted)}”(可改为:{allowed})。"
+    allowed = ", ".join(names[s] for s in NEXT[current]) or "none: the task is closed"
+    return f"A task that is {names[current]} cannot become {names.get(wanted, wanted)} (allowed: {allowed})."
+
+
 @pages.post("/tasks/<int(max=2147483647):task_id>/status")
 @login_required
 def change_task(task_id: int):
     with runtime().sessions.begin() as db:
         try:
             code = change_task_status(db, task_id, request.form.get("status", ""), request.form.get("note")).region_code
-        except InvalidConfig as error:  # refused before anything changed
-            code = db.get(Task, task_id).region_code
-            flash(" ".join(p.removeprefix("status: ") for p in error.problems), "error")
+        except InvalidConfig:  # refused before anything changed; said beside the task, not above the page
+            task = db.get(Task, task_id)
+            code = task.region_code
+            flash(refusal(task.status, request.form.get("status", ""), request.form.get("note")), f"task-{task_id}")
         else:
             flash("已更新" if g.lang == "zh" else "updated", "ok")
     return redirect(url_for("pages.region", code=code) + f"#task-{task_id}")
