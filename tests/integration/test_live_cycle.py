@@ -90,7 +90,7 @@ def test_a_stale_feed_is_announced_once_and_its_recovery_too(live_runtime, confi
         assert summary["feeds"]["freshness"]["forecast"]["stale"]
     ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json["problems"][0].startswith("feed forecast stale since")
-    assert "forecast 已过期" in client.get("/").get_data(as_text=True)
+    assert "天气预报 已过期" in client.get("/").get_data(as_text=True)
 
     forecasts.down = False
     run_cycle(rt, open_source(rt))
