@@ -74,11 +74,11 @@ def render_page(**shown) -> str:
 @login_required
 def rotate_page(name: str):
     require_subscription_roles()
-    hours = int(request.form.get("grace_hours", 24)) if request.form.get("grace_hours", "24").isdigit() else 24
+    chosen = request.form.get("grace_hours", "")
+    hours = next((h for h in GRACE_HOURS if str(h) == chosen), GRACE_HOURS[0])  # one of the choices offered
     try:
         with runtime().sessions.begin() as db:
-            secret = rotate_secret(db, managed_subscription(db, name), g.user.name,
-                                   timedelta(hours=hours if hours in GRACE_HOURS else GRACE_HOURS[0]))
+            secret = rotate_secret(db, managed_subscription(db, name), g.user.name, timedelta(hours=hours))
     except InvalidConfig as error:
         return render_page(shown_secret=None, problems=error.problems, form={}), 422
     return render_page(shown_secret=(name, secret), problems=[], form={})
