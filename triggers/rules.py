@@ -15,10 +15,11 @@ from typing import Literal
 
 import pandas as pd
 from pydantic import Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from triggers.levels import COLOUR_LEVELS
 from triggers.regioncodes import ancestry, county_of
-from triggers.validation import InvalidConfig, StrictModel, describe
+from triggers.validation import InvalidConfig, Problem, StrictModel, describe, details_of
 
 # 发改价格〔2021〕1553号: the national start thresholds; localities may lower them, never raise.
 NATIONAL_CPI_START_PCT = 3.5
@@ -51,9 +52,10 @@ class ColdWaveRule(StrictModel):
                                   and higher.tmin_max_c <= lower.tmin_max_c
                                   and higher.wind_level_min >= lower.wind_level_min)
             if not at_least_as_strict or higher == lower:
-                raise ValueError(f"level {higher_name} must be stricter than {lower_name} on every "
-                                 "criterion (larger drop, shorter or equal window, lower minimum, "
-                                 "stronger wind) and differ in one")
+                raise PydanticCustomError(
+                    "levels_order", "level {higher} must be stricter than {lower} on every criterion (larger "
+                    "drop, shorter or equal window, lower minimum, stronger wind) and differ in one",
+                    {"lower": lower_name, "higher": higher_name})
         return self
 
 
@@ -61,10 +63,12 @@ def check_ascending(levels: dict, stricter) -> None:
     """Levels must come in colour order, each stricter than the one below (`stricter(low, high)`)."""
     names = [n for n in COLOUR_LEVELS if n in levels]
     if list(levels) != names:
-        raise ValueError(f"levels must be listed in order {', '.join(COLOUR_LEVELS)}")
+        raise PydanticCustomError("levels_listed", "levels must be listed in order {order}",
+                                  {"order": ", ".join(COLOUR_LEVELS)})
     for low, high in zip(names, names[1:]):
         if not stricter(levels[low], levels[high]):
-            raise ValueError(f"level {high} must be stricter than {low}")
+            raise PydanticCustomError("levels_order", "level {higher} must be stricter than {lower}",
+                                      {"lower": low, "higher": high})
 
 
 Colour = Literal["blue", "yellow", "orange", "red"]
@@ -344,37 +348,50 @@ def parse_rules(data: object, known_codes: set[str] | None, source: str = "rules
     try:
         ruleset = RuleSet.model_validate(data)
     except ValidationError as error:
-        raise InvalidConfig(describe(error, source)) from None
+        raise InvalidConfig(describe(error, source), details_of(error)) from None
     rules = Rules(ruleset, version=rules_version(data), content=data)
-    problems = []
+    problems, details = [], []
     for index, period in enumerate(ruleset.periods):
         try:
             rules.in_month(period.start)
         except ValidationError as error:
             problems += describe(error, source, prefix=f"periods.{index}.changes")
+            details += details_of(error, prefix=f"periods.{index}.changes")
     for code, override in ruleset.overrides.items():
-        problems += override_problems(rules, code, override, known_codes, source)
+        words, found = override_problems(rules, code, override, known_codes, source)
+        problems += words
+        details += found
     if problems:
-        raise InvalidConfig(problems)
+        raise InvalidConfig(problems, details)
     return rules
 
 
-def override_problems(rules: Rules, code: str, override: object, known: set[str] | None, source: str):
-    where = f"{source}: overrides.{code}"
+OVERRIDE_WORDS = {"unknown_region": "unknown region code", "not_mapping": "must be a mapping",
+                  "raised_above_inherited": "may be lowered locally, never raised above {limit}"}
+
+
+def override_problems(rules: Rules, code: str, override: object, known: set[str] | None,
+                      source: str) -> tuple[list[str], list[Problem]]:
+    """What is wrong with one region's override, in words and as data."""
+    where = f"overrides.{code}"
     if known is not None and code not in known:
-        return [f"{where}: unknown region code"]
+        return described(source, [Problem(where, "unknown_region", {})])
     if not isinstance(override, dict):
-        return [f"{where}: must be a mapping"]
+        return described(source, [Problem(where, "not_mapping", {})])
     chain = tuple(c for c in ancestry(code) if c in rules.ruleset.overrides)
     try:
         rules.for_chain(chain)  # (validates the merged rules)
     except ValidationError as error:
-        return describe(error, source, prefix=f"overrides.{code}")
+        return describe(error, source, prefix=where), details_of(error, where)
     parent = rules.for_chain(chain[:-1]).price_linkage
     own = override.get("price_linkage") if isinstance(override.get("price_linkage"), dict) else {}
-    raised = [key for key in START_KEYS if is_number(own.get(key)) and own[key] > getattr(parent, key)]
-    return [f"{where}.price_linkage.{key}: may be lowered locally, never raised above "
-            f"{getattr(parent, key)}" for key in raised]
+    return described(source, [
+        Problem(f"{where}.price_linkage.{key}", "raised_above_inherited", {"limit": getattr(parent, key)})
+        for key in START_KEYS if is_number(own.get(key)) and own[key] > getattr(parent, key)])
+
+
+def described(source: str, problems: list[Problem]) -> tuple[list[str], list[Problem]]:
+    return [f"{source}: {p.key}: {OVERRIDE_WORDS[p.kind].format(**p.context)}" for p in problems], problems
 
 
 def rules_version(data: dict) -> str:

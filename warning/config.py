@@ -163,6 +163,13 @@ class AppConfig:
         return self.regions.set_index("code")["timezone"]
 
     @cached_property
+    def area_names(self) -> dict[str, str]:
+        """The name of every region, prefecture and province, by code."""
+        names = dict(zip(self.regions["province_code"], self.regions["province_name"]))
+        names |= dict(zip(self.regions["prefecture_code"], self.regions["prefecture_name"]))
+        return names | dict(zip(self.regions["code"], self.regions["name"]))
+
+    @cached_property
     def area_codes(self) -> set[str]:
         """Regions, their counties, prefectures and provinces, and the nation (000000)."""
         return ancestor_codes(self.regions) | {"000000"}

@@ -40,7 +40,7 @@ def check_edited_rules(config: AppConfig, text: str) -> Rules:
         return check_rules_text(config, text, "text")
     except InvalidConfig as error:
         raise InvalidConfig([p if p.startswith("text: not valid YAML") else p.removeprefix("text: ")
-                             for p in error.problems]) from None
+                             for p in error.problems], error.details) from None
 
 
 def install_rules(session: Session, config: AppConfig, rules: Rules, text: str, actor: str, reason: str) -> None:

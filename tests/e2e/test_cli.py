@@ -110,8 +110,8 @@ def break_file(config_dir: Path, name: str, old: str, new: str) -> None:
 
 
 @pytest.mark.parametrize("name, old, new, expected", [
-    ("rules.yaml", "  blue:   {drop_c: 8,", "  blue:   {drop_c: 8", "rules.yaml: not valid YAML at line"),
-    ("rules.yaml", "  blue:   {drop_c: 8,", "  blue:   {drop_c: -8,",
+    ("rules.yaml", "  blue: {drop_c: 8,", "  blue: {drop_c: 8", "rules.yaml: not valid YAML at line"),
+    ("rules.yaml", "  blue: {drop_c: 8,", "  blue: {drop_c: -8,",
      "rules.yaml: cold_wave.blue.drop_c: Input should be greater than 0 (got -8)"),
     ("rules.yaml", '"220000":', '"229999":', "rules.yaml: overrides.229999: unknown region code"),
     ("regions/regions.csv", "code,name,province_code", "code,name,province", "regions.csv: header: missing column(s) province_code"),

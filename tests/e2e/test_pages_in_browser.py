@@ -91,24 +91,27 @@ def test_an_admin_edits_a_threshold_sees_the_preview_differ_saves_and_finds_the_
     page.get_by_role("link", name="预警规则").click()
     page.wait_for_url(f"{base}/rules")
     before = page.locator("#in-force").inner_text()
-    editor = page.locator("textarea[name=text]")
-    text = editor.input_value()
-    assert "orange: {drop_c: 12," in text
-    editor.fill(text.replace("orange: {drop_c: 12,", "orange: {drop_c: 14,"))
+    page.fill("#area", "吉林省")  # by name; the list offers provinces and prefectures
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_url(f"{base}/rules?section=cold_wave&area=%E5%90%89%E6%9E%97%E7%9C%81")
+    orange = page.get_by_label("橙色 · 最低气温降幅")
+    assert orange.input_value() == "" and orange.get_attribute("placeholder") == "12"  # inherited, shown grey
+    orange.fill("14")
     page.select_option("select[name=days]", "7")
     page.get_by_role("button", name="预览变化").click()
     page.wait_for_load_state()
     lowered = page.locator("#preview tr[data-change=lowered]")
     assert lowered.count() == 11  # the 11 orange counties of the demo would have been yellow
     assert "橙色" in lowered.first.inner_text() and "黄色" in lowered.first.inner_text()
-    assert "drop_c: 14," in editor.input_value()  # the edit survives the preview
+    assert page.get_by_label("橙色 · 最低气温降幅").input_value() == "14"  # the edit survives the preview
     assert page.locator("#in-force").inner_text() == before  # and nothing was saved
 
     page.fill("input[name=reason]", "省厅通知第7号：橙色降温幅度调整为14°C")
     page.get_by_role("button", name="保存").click()
-    page.wait_for_url(f"{base}/rules")
+    page.wait_for_url(f"{base}/rules?section=cold_wave&area=220000")
     assert "下一轮运行起生效" in page.locator(".flash").inner_text()
     assert page.locator("#in-force").inner_text() != before
+    assert "本级设置" in page.locator("tr[data-level=orange] .origin").first.inner_text()
 
     page.get_by_role("link", name="审计日志").click()
     page.wait_for_url(f"{base}/audit")

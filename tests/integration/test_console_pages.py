@@ -101,7 +101,7 @@ def test_a_county_page_draws_its_forecast_with_threshold_lines_and_lists_its_ale
 
 
 def edited_rules(client) -> tuple[str, str]:
-    page = client.get("/rules")
+    page = client.get("/rules/yaml")
     text = re.search(r'<textarea class="rules"[^>]*>(.*?)</textarea>', text_of(page), re.S).group(1)
     import html
     return csrf(page), html.unescape(text).replace("orange: {drop_c: 12,", "orange: {drop_c: 14,")
@@ -110,14 +110,15 @@ def edited_rules(client) -> tuple[str, str]:
 def test_the_rules_editor_previews_then_saves_with_a_reason_and_the_audit_log_shows_it(site):
     admin = site("root")
     token, text = edited_rules(admin)
-    preview = admin.post("/rules", data={"csrf_token": token, "text": text, "days": "7", "action": "preview"})
+    preview = admin.post("/rules/yaml", data={"csrf_token": token, "text": text, "days": "7", "action": "preview"})
     assert preview.status_code == 200
     assert text_of(preview).count('data-change="lowered"') == 11
     with site.rt.sessions() as session:
         versions = session.scalar(select(func.count()).select_from(RuleVersion))
-    no_reason = admin.post("/rules", data={"csrf_token": token, "text": text, "action": "save", "reason": ""})
-    assert no_reason.status_code == 422 and "who and why" in text_of(no_reason)
-    saved = admin.post("/rules", data={"csrf_token": token, "text": text, "action": "save",
+    no_reason = admin.post("/rules/yaml", data={"csrf_token": token, "text": text, "action": "save", "reason": ""})
+    assert no_reason.status_code == 422
+    assert re.search(r'id="reason-problem" role="alert">请填写修改原因', text_of(no_reason))  # at the reason box
+    saved = admin.post("/rules/yaml", data={"csrf_token": token, "text": text, "action": "save",
                                        "reason": "provincial notice No. 7"}, follow_redirects=True)
     assert "下一轮运行起生效" in text_of(saved)
     with site.rt.sessions() as session:
@@ -133,8 +134,8 @@ def test_a_broken_edit_is_shown_back_with_its_problems_and_nothing_is_saved(site
     broken = text.replace("yellow: {drop_c: 10,", "yellow: {drop_c: -10,")
     with site.rt.sessions() as session:
         versions = session.scalar(select(func.count()).select_from(RuleVersion))
-    answer = admin.post("/rules", data={"csrf_token": token, "text": broken, "action": "save", "reason": "typo"})
-    assert answer.status_code == 422 and "cold_wave.yellow.drop_c" in text_of(answer)
+    answer = admin.post("/rules/yaml", data={"csrf_token": token, "text": broken, "action": "save", "reason": "typo"})
+    assert answer.status_code == 422 and "寒潮 · 黄色 · 最低气温降幅</span>：须大于 0" in text_of(answer)
     assert "drop_c: -10," in text_of(answer)  # the edit is kept in the editor
     with site.rt.sessions() as session:
         assert session.scalar(select(func.count()).select_from(RuleVersion)) == versions
@@ -143,10 +144,14 @@ def test_a_broken_edit_is_shown_back_with_its_problems_and_nothing_is_saved(site
 @pytest.mark.parametrize("who", ["jilin", "nanguan", "watcher"])
 def test_only_admins_change_rules_others_read_them(site, who):
     client = site(who)
-    page = client.get("/rules")
-    assert page.status_code == 200 and "readonly" in text_of(page) and 'value="save"' not in text_of(page)
+    for path in ("/rules", "/rules/yaml"):
+        page = client.get(path)
+        assert page.status_code == 200 and "readonly" in text_of(page) and 'value="save"' not in text_of(page)
     token, text = edited_rules(client)
-    assert client.post("/rules", data={"csrf_token": token, "text": text, "action": "save", "reason": "x"}).status_code == 403
+    assert client.post("/rules/yaml", data={"csrf_token": token, "text": text, "action": "save", "reason": "x"}).status_code == 403
+    form = {"csrf_token": token, "section": "cold_wave", "area": "220000", "v.orange.drop_c": "14", "action": "save",
+            "reason": "x"}
+    assert client.post("/rules", data=form).status_code == 403
 
 
 @pytest.mark.parametrize("who, status", [("root", 200), ("watcher", 200), ("jilin", 403), ("nanguan", 403)])
@@ -272,5 +277,6 @@ def test_the_template_round_trips_and_the_preview_shows_each_change_before_anyth
 
 def test_console_forms_without_the_csrf_token_are_refused(site):
     admin = site("root")
-    assert admin.post("/rules", data={"text": "x", "action": "preview"}).status_code == 400
+    assert admin.post("/rules/yaml", data={"text": "x", "action": "preview"}).status_code == 400
+    assert admin.post("/rules", data={"section": "cold_wave", "action": "preview"}).status_code == 400
     assert admin.post("/caseload", data={"kind": "caseload"}).status_code == 400

@@ -106,7 +106,7 @@ def test_rules_saved_on_one_instance_are_taken_up_by_another_whose_own_file_is_s
             install_rules(session, web.config, installed, stricter, "admin-li", "provincial notice No. 7")
         run_cycle(worker, open_source(worker, "demo"), deliver=False)
         assert cold_wave_alert(worker).rule_version == installed.version  # not reverted by the stale file
-        hand_edit = (worker_config / "rules.yaml").read_text(encoding="utf-8").replace("red:    {drop_c: 16,", "red:    {drop_c: 13,")
+        hand_edit = (worker_config / "rules.yaml").read_text(encoding="utf-8").replace("red: {drop_c: 16,", "red: {drop_c: 13,")
         (worker_config / "rules.yaml").write_text(hand_edit, encoding="utf-8")
         run_cycle(worker, open_source(worker, "demo"), deliver=False)
         assert cold_wave_alert(worker).level == "red"  # a version never seen before is a fresh edit and wins

@@ -51,7 +51,7 @@ def test_looser_rules_raise_and_add_alerts_and_a_disabled_hazard_removes_them(ma
     with rt.sessions() as session:
         open_alerts = {(a.region_code, a.hazard): a.level for a in session.scalars(select(Alert))}
         looser_red = preview_rules(session, rt.config, edited_rules(
-            rt, config_dir, "red:    {drop_c: 16,", "red:    {drop_c: 13,"), days=7)
+            rt, config_dir, "red: {drop_c: 16,", "red: {drop_c: 13,"), days=7)
         frost_in_january = preview_rules(session, rt.config, edited_rules(
             rt, config_dir, "months: [3, 4, 5, 9, 10, 11]", "months: [1, 3, 4, 5, 9, 10, 11]"), days=7)
         no_cold_wave = preview_rules(session, rt.config, edited_rules(

@@ -82,7 +82,7 @@ def create_app(rt: Runtime | None = None) -> Flask:
     app.before_request(refuse_nul_characters)
     from werkzeug.exceptions import HTTPException
 
-    from warning.web import api_regions, api_rules, console, console_subscriptions  # noqa: F401  (their routes join api and pages)
+    from warning.web import api_regions, api_rules, console, console_rules, console_subscriptions  # noqa: F401  (their routes join api and pages)
     from warning.web.api import api, http_error
     from warning.web.metrics import metrics
     from warning.web.pages import pages

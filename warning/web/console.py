@@ -1,5 +1,5 @@
-"""The admin console pages: the rules editor with its preview, the audit log, deliveries with
-replay, task progress and caseload upload. Same sessions, CSRF and scope as the other pages."""
+"""The admin console pages: the audit log, deliveries with replay, task progress and caseload
+upload (the rules pages are in console_rules). Same sessions, CSRF and scope as the other pages."""
 
 from __future__ import annotations
 
@@ -10,16 +10,12 @@ from triggers.validation import InvalidConfig
 from warning.accounts import can_change
 from warning.caseload import COLUMNS, LABELS, checked_rows, import_upload, upload_changes, upload_template
 from warning.csvtable import decode
-from warning.models import RuleVersion
-from warning.preview import MAX_DAYS, preview_rules
-from warning.rule_versions import check_edited_rules, install_rules
-from warning.web import progress_for_caller, rules_in_force_text, runtime
+from warning.web import progress_for_caller, runtime
 from warning.web.api import deliveries_query, delivery_view, replay_message, visible_subscriptions
 from warning.web.api_rules import audit_query, audit_view
 from warning.web.pages import login_required, page_number, pages
 
 PER_PAGE = 50
-PREVIEW_DAYS = (3, 7, 14, MAX_DAYS)
 
 
 def require_roles(*roles: str) -> None:
@@ -32,50 +28,6 @@ def one_page(session, query) -> tuple[list, int, int]:
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     page = page_number()
     return session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all(), page, max(1, -(-total // PER_PAGE))
-
-
-@pages.get("/rules")
-@login_required
-def rules_page():
-    return show_rules(rules_in_force_text())
-
-
-def show_rules(text: str, problems: list[str] | None = None, preview: dict | None = None, days: int = 7,
-               reason: str = "", status: int = 200):
-    rt = runtime()
-    with rt.sessions() as db:
-        versions = db.scalars(select(RuleVersion).order_by(RuleVersion.id.desc()).limit(20)).all()
-    return render_template("rules.html", text=text, problems=problems or [], preview=preview, days=days,
-                           day_choices=PREVIEW_DAYS, reason=reason, versions=versions,
-                           in_force=rt.config.rules.version, may_edit=g.user.role == "admin"), status
-
-
-@pages.post("/rules")
-@login_required
-def rules_edit():
-    """Preview (nothing stored) or save, from the same form; an invalid edit is shown back with its problems."""
-    require_roles("admin")
-    rt = runtime()
-    rt.refresh_rules()
-    text, reason = request.form.get("text", ""), request.form.get("reason", "")
-    try:
-        days = int(request.form.get("days", 7))
-    except ValueError:
-        days = 7
-    try:
-        edited = check_edited_rules(rt.config, text)
-        if request.form.get("action") == "save":
-            with rt.sessions.begin() as db:
-                install_rules(db, rt.config, edited, text, g.user.name, reason)
-            rt.refresh_rules()
-            flash((f"已保存规则版本 {edited.version[:12]}，下一轮运行起生效" if g.lang == "zh"
-                   else f"saved rules version {edited.version[:12]}; in force from the next cycle"), "ok")
-            return redirect(url_for("pages.rules_page"))
-        with rt.sessions() as db:
-            preview = preview_rules(db, rt.config, edited, days)
-    except InvalidConfig as error:
-        return show_rules(text, error.problems, days=days, reason=reason, status=422)
-    return show_rules(text, preview=preview, days=days, reason=reason)
 
 
 @pages.get("/audit")

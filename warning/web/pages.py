@@ -101,6 +101,11 @@ def page_helpers() -> dict:
             "source_words": lambda code: word(SOURCES, code, lang), "changes": changes}
 
 
+def said(zh: str, en: str) -> str:
+    """The words in the reader's language."""
+    return zh if g.lang == "zh" else en
+
+
 def csrf_token() -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)

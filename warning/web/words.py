@@ -3,6 +3,8 @@ itself wrote. Chinese and English, so a page in one language never shows the oth
 
 from __future__ import annotations
 
+from triggers.levels import LEVEL_NAMES
+
 ACTIONS = {
     "alert.raise": ("手动发布预警", "raised an alert by hand"),
     "alert.stand_down": ("手动解除预警", "stood an alert down by hand"),
@@ -49,3 +51,48 @@ def shown(value) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+# What is wrong with a value, by the kind of problem (pydantic's error types and the rules' own)
+PROBLEMS = {
+    "greater_than": ("须大于 {gt}", "must be greater than {gt}"),
+    "greater_than_equal": ("须不小于 {ge}", "must be at least {ge}"),
+    "less_than": ("须小于 {lt}", "must be less than {lt}"),
+    "less_than_equal": ("须不大于 {le}", "must be at most {le}"),
+    "literal_error": ("须为以下之一：{expected}", "must be one of {expected}"),
+    "not_a_choice": ("须为以下之一：{expected}", "must be one of {expected}"),
+    "not_a_number": ("请填写数字", "enter a number"),
+    "not_an_integer": ("请填写整数", "enter a whole number"),
+    "required": ("全国值必须填写", "the national value is required"),
+    "float_parsing": ("请填写数字", "enter a number"), "float_type": ("请填写数字", "enter a number"),
+    "int_parsing": ("请填写整数", "enter a whole number"), "int_type": ("请填写整数", "enter a whole number"),
+    "int_from_float": ("请填写整数", "enter a whole number"),
+    "bool_parsing": ("须为 true 或 false", "must be true or false"),
+    "bool_type": ("须为 true 或 false", "must be true or false"),
+    "missing": ("缺少此项", "is missing"),
+    "extra_forbidden": ("不是可设置的项（拼写有误？）", "is not a setting (a typo?)"),
+    "levels_order": ("{higher}级须比{lower}级更严格：每项阈值都不比{lower}级宽松，且至少一项不同",
+                     "the {higher} level must be stricter than {lower}: no threshold looser, at least one different"),
+    "levels_listed": ("各级须按蓝、黄、橙、红的顺序排列", "levels must be listed blue, yellow, orange, red"),
+    "raised_above_inherited": ("地方只可调低，不得高于上级的 {limit}", "may be lowered locally, never raised above {limit}"),
+    "unknown_region": ("未知的区划代码", "unknown region code"),
+    "not_mapping": ("须为键值映射", "must be a mapping"),
+}
+INVALID = ("取值无效", "not a valid value")
+
+
+def problem_words(kind: str, context: dict, lang: str) -> str:
+    """A problem in the reader's language; a kind without words is said as an invalid value."""
+    template = PROBLEMS.get(kind, INVALID)[0 if lang == "zh" else 1]
+    words = {key: LEVEL_NAMES[value][lang] if key in ("lower", "higher") and value in LEVEL_NAMES
+             else int(value) if isinstance(value, float) and value.is_integer() else value
+             for key, value in context.items()}
+    expected = context.get("expected")
+    if isinstance(expected, tuple):
+        words["expected"] = ("、" if lang == "zh" else ", ").join(str(choice) for choice in expected)
+    elif isinstance(expected, str) and lang == "zh":
+        words["expected"] = expected.replace(" or ", " 或 ")
+    try:
+        return template.format(**words)
+    except (KeyError, IndexError):
+        return INVALID[0 if lang == "zh" else 1]
