@@ -47,8 +47,8 @@ def serve_demo(root: Path) -> str:
     return f"http://127.0.0.1:{server.server_port}"
 
 
-def shoot(page, target: Path) -> None:
-    page.screenshot(path=str(target))
+def shoot(page, target: Path, whole: bool = False) -> None:
+    page.screenshot(path=str(target), full_page=whole)
     print(target)
 
 
@@ -62,6 +62,14 @@ def preview_an_upload(page, base: str) -> None:
     page.set_input_files("input[name=file]", files=[{"name": "南关区名册.csv", "mimeType": "text/csv",
                                                       "buffer": "\n".join([header, ",".join(row)]).encode()}])
     page.get_by_role("button", name="上传并预览").click()
+    page.wait_for_selector("#preview")
+
+
+def preview_an_override(page, base: str) -> None:
+    """The rules form for Jilin: orange's fall raised to 14 °C there, previewed (nothing saved)."""
+    page.goto(f"{base}/rules?section=cold_wave&area=220000")
+    page.get_by_label("橙色 · 最低气温降幅").fill("14")
+    page.get_by_role("button", name="预览变化").click()
     page.wait_for_selector("#preview")
 
 
@@ -92,6 +100,8 @@ def main() -> None:
             for name, path in PAGES.items():
                 page.goto(base + path)
                 shoot(page, args.out / f"{name}-{width}.png")
+            preview_an_override(page, base)
+            shoot(page, args.out / f"rules-form-{width}.png", whole=True)  # the form and its preview
             preview_an_upload(page, base)
             shoot(page, args.out / f"caseload-preview-{width}.png")
             add_a_subscription(page, base, SUBSCRIBERS[width])

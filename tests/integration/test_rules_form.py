@@ -164,3 +164,14 @@ def test_a_grade_changed_for_an_area_brings_the_grades_whole(site):
     assert grades[1] == national[1] | {"drop_24h_c": 11} and [grades[0], grades[2]] == [national[0], national[2]]
     shown = text_of(admin.get(f"/rules?section=cold_wave_grade&area={CHANGCHUN}"))
     assert cell(shown, "grades.1.drop_24h_c")["value"] == "11" and cell(shown, "grades.1.drop_24h_c")["origin"] == CHANGCHUN
+
+
+def test_in_english_the_same_problem_is_said_in_english(site):
+    admin = site("root")
+    admin.get("/?lang=en")
+    page = admin.get(f"/rules?section=frost&area={JILIN}")
+    answer = admin.post("/rules", data=form(page, "frost", JILIN, levels__yellow__within_h="a day"))
+    assert cell(text_of(answer), "levels.yellow.within_h")["problems"] == ["enter a number"]
+    disordered = admin.post("/rules", data=form(page, "frost", JILIN, levels__yellow__ground_min_c="1"))
+    problems = re.search(r'id="form-problems">(.*?)</div>', text_of(disordered), re.S).group(1)
+    assert "the yellow level must be stricter than blue" in problems
