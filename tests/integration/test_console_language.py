@@ -10,6 +10,7 @@ import re
 import pytest
 
 from tests.integration.test_console_pages import browsers, site  # noqa: F401  (the fixture)
+from warning.web import create_app
 
 PAGES = ["/", "/?level=orange", "/regions/220102", "/regions/220102/sheet", "/rules", "/rules?section=cold_wave_grade&area=220100",
          "/rules?section=price_linkage&area=220000", "/rules?area=no-such-area", "/rules/yaml", "/audit", "/deliveries",
@@ -37,6 +38,16 @@ def test_no_page_mixes_the_two_languages(site, lang):  # noqa: F811
     client = site("root")
     client.get(f"/?lang={lang}")
     for path in PAGES:
-        text = interface_text(client.get(path).get_data(as_text=True))
-        foreign = set(re.findall(FOREIGN[lang], text)) - TERMS[lang]
-        assert not foreign, f"{lang} {path}: {sorted(foreign)} in …{text[text.find(min(foreign)) - 80:][:160]}…"
+        assert_one_language(client.get(path), lang, path)
+    visitor = create_app(site.rt).test_client()  # not logged in: the login page, and what a failed login says
+    assert_one_language(visitor.get(f"/login?lang={lang}"), lang, "/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', visitor.get("/login").get_data(as_text=True)).group(1)
+    failed = visitor.post("/login", data={"csrf_token": token, "name": "root", "password": "not-the-password"})
+    assert failed.status_code == 401
+    assert_one_language(failed, lang, "/login (failed)")
+
+
+def assert_one_language(answer, lang: str, path: str) -> None:
+    text = interface_text(answer.get_data(as_text=True))
+    foreign = set(re.findall(FOREIGN[lang], text)) - TERMS[lang]
+    assert not foreign, f"{lang} {path}: {sorted(foreign)} in …{text[text.find(min(foreign)) - 80:][:160]}…"
