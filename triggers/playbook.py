@@ -57,6 +57,21 @@ class Due(StrictModel):
 HAZARDS = ("cold_wave", "cold_wave_grade", "frost", "persistent_cold", "shelter", "official", "price_linkage")
 
 
+class Plausible(StrictModel):
+    """A figure above `times` the sum of these caseload columns is flagged for review (never refused):
+    a county paying more people than it has on its rolls has most likely mistyped."""
+    caseload: list[Literal[CASELOAD_COUNTS]] = Field(min_length=1)  # type: ignore[valid-type]
+    times: float = Field(gt=0, le=10_000)
+
+
+class Measure(StrictModel):
+    """What a county reports for a task, counted up as it works: 街面巡查 12 次."""
+    name: Text
+    unit: Text
+    aliases: list[str] = []  # other words a reply may use for it (巡查, patrols)
+    plausible: Plausible | None = None
+
+
 class TaskTemplate(StrictModel):
     type: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     hazards: list[Literal[HAZARDS]] = Field(min_length=1)  # type: ignore[valid-type]
@@ -69,6 +84,7 @@ class TaskTemplate(StrictModel):
     people: list[Literal[CASELOAD_COUNTS]] = []  # type: ignore[valid-type]
     shelters: bool = False
     repeat_every_h: int | None = Field(default=None, ge=6, le=168)  # again while the alert lasts
+    measures: list[str] = []  # what a county reports for it (keys of the playbook's measures)
 
     @model_validator(mode="after")
     def level_fits_hazards(self):
@@ -85,6 +101,7 @@ class TaskTemplate(StrictModel):
 
 
 class Playbook(StrictModel):
+    measures: dict[str, Measure] = {}
     tasks: list[TaskTemplate] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -94,6 +111,21 @@ class Playbook(StrictModel):
         if duplicated:
             raise ValueError(f"task types must be unique per hazard; repeated: {duplicated}")
         return self
+
+    @model_validator(mode="after")
+    def measures_known(self):
+        unknown = sorted({m for t in self.tasks for m in t.measures} - set(self.measures))
+        if unknown:
+            raise ValueError(f"tasks report unknown measures {unknown}; known: {sorted(self.measures)}")
+        words = [w for key, m in self.measures.items() for w in {key, m.name.zh, m.name.en, *m.aliases}]
+        repeated = sorted({w for w in words if words.count(w) > 1})
+        if repeated:
+            raise ValueError(f"a word names two measures: {repeated}")
+        return self
+
+    def measures_of(self, task_type: str) -> list[str]:
+        """The measures a task type reports (the same type under several hazards reports the union)."""
+        return list(dict.fromkeys(m for t in self.tasks if t.type == task_type for m in t.measures))
 
 
 @dataclass(frozen=True)

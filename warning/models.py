@@ -381,3 +381,23 @@ class MetricTally(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     labels: Mapped[str] = mapped_column(String(400), primary_key=True)  # sorted [[name, value], …] as JSON
     value: Mapped[float] = mapped_column(Float)
+
+
+class OutcomeReport(Base):
+    """A figure a county reported for a task: the measure's running total for that task as of
+    `reported_at` (a later report replaces it; the rows are the history). Roll-ups take, per task
+    and measure, the last total before a period's end less the last before its start."""
+
+    __tablename__ = "outcome_reports"
+    __table_args__ = (Index("ix_outcome_reports_task_measure", "task_id", "measure", "reported_at"),
+                      Index("ix_outcome_reports_reported_at", "reported_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    region_code: Mapped[str] = mapped_column(RegionCode, index=True)
+    task_type: Mapped[str] = mapped_column(String(64))
+    measure: Mapped[str] = mapped_column(String(64))
+    value: Mapped[int] = mapped_column(BigInteger)
+    reported_at: Mapped[datetime]
+    reported_by: Mapped[str] = mapped_column(String(100))
+    via: Mapped[str] = mapped_column(String(16))  # console, api, reply, demo
+    review: Mapped[str | None] = mapped_column(Text)  # why the figure is flagged for review, if it is

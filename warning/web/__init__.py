@@ -38,14 +38,20 @@ def require_region(code: str) -> None:
         raise Forbidden(f"{g.user.name} may not see region {code}")
 
 
-def change_task_status(session, task_id: int, status: str, note: str | None) -> Task:
-    """The caller moves a task on: 404 if they cannot see it, 403 if they may only look, and
-    InvalidConfig (before anything changes) if the lifecycle refuses the move."""
+def changeable_task(session, task_id: int) -> Task:
+    """The task, if the caller may change it: 404 if they cannot see it, 403 if they may only look."""
     task = session.get(Task, task_id)
     if task is None or not can_see(g.user, task.region_code):
         raise NotFound(f"no task {task_id}")
     if not can_change(g.user, task.region_code):
         raise Forbidden(f"{g.user.name} may not change tasks of {task.region_code}")
+    return task
+
+
+def change_task_status(session, task_id: int, status: str, note: str | None) -> Task:
+    """The caller moves a task on: 404 if they cannot see it, 403 if they may only look, and
+    InvalidConfig (before anything changes) if the lifecycle refuses the move."""
+    changeable_task(session, task_id)
     outbox = Outbox(session, None, utcnow(), runtime().settings.delivery.retry_schedule_s[0])
     return set_status(session, runtime().config, outbox, task_id, status, note, g.user.name)
 
@@ -82,7 +88,7 @@ def create_app(rt: Runtime | None = None) -> Flask:
     app.before_request(refuse_nul_characters)
     from werkzeug.exceptions import HTTPException
 
-    from warning.web import api_regions, api_rules, console, console_rules, console_subscriptions  # noqa: F401  (their routes join api and pages)
+    from warning.web import api_outcomes, api_regions, api_rules, console, console_rules, console_subscriptions  # noqa: F401  (their routes join api and pages)
     from warning.web.api import api, http_error
     from warning.web.metrics import metrics
     from warning.web.pages import pages

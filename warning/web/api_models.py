@@ -423,3 +423,68 @@ class AuditView(Contract):
     reason: str | None
     before: Any
     after: Any
+
+
+MEASURE = r"^[a-z][a-z0-9_]{0,63}$"
+Figure = Annotated[int, Field(ge=0, le=10**12, strict=True)]
+
+
+class OutcomeFigures(Body):
+    figures: dict[Annotated[str, StringConstraints(pattern=MEASURE)], Figure] = Field(
+        min_length=1, description="running totals for the task, by measure (GET …/outcomes lists the task's)")
+
+
+class OutcomeReply(Body):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=SAID)] = Field(
+        description="a chat reply: the task's number, then measures and figures, as 任务 1234 巡查 12 救助 30")
+
+
+class Words(Contract):
+    zh: str
+    en: str
+
+
+class MeasureView(Contract):
+    key: str
+    name: Words
+    unit: Words
+
+
+class OutcomeReview(Contract):
+    kind: Literal["lower_than_before", "above_caseload"]
+    limit: int
+
+
+class TaskOutcomes(Contract):
+    task_id: int
+    measures: list[MeasureView]
+    figures: dict[str, int]
+
+
+class RecordedOutcomes(Contract):
+    task_id: int
+    figures: dict[str, int]
+    changed: list[str]
+    reviews: dict[str, OutcomeReview] = Field(description="figures stored but flagged for review, and why")
+    said: Words = Field(description="what was recorded, in words a chat robot can post back")
+
+
+class OutcomeReportQuery(Query):
+    by: Literal["county", "prefecture", "province", "nation"] = "province"
+    area: Annotated[str, StringConstraints(pattern=COUNTY)] | None = Field(None, description="only within this area")
+    start: date
+    until: date
+    since: date | None = Field(None, description="the campaign's first day: the cumulative figures count from it")
+
+
+class OutcomeRow(Contract):
+    area: str
+    name: str
+    measure: str
+    period: int
+    campaign: int
+    counties_reported: int
+
+
+class OutcomeReport(Contract):
+    items: list[OutcomeRow]

@@ -1,0 +1,151 @@
+"""Outcome figures: reported for a task through the API and as a chat reply, validated (whole numbers
+from 0, the task's own measures), implausible ones flagged but kept, every report audited; and rolled
+up by county, prefecture, province and nation for a period and a campaign, checked against sums
+worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.integration.test_api_tasks import demo  # noqa: F401  (the fixture)
+from warning.models import AuditEntry, Caseload, OutcomeReport, Task
+from warning.outcomes import Period, rollup
+
+OWN, FOREIGN = "220102", "220802"  # nanguan's county (南关区, 长春市), and 洮北区 (白城市)
+
+
+def task_of(rt, code: str, task_type: str) -> int:
+    with rt.sessions() as session:
+        return session.scalars(select(Task.id).where(Task.region_code == code, Task.type == task_type)
+                               .order_by(Task.id)).first()
+
+
+def report(api, who: str, task_id: int, **figures):
+    return api("POST", f"/api/v1/tasks/{task_id}/outcomes", who, json={"figures": figures})
+
+
+def test_a_county_reports_running_totals_and_each_report_is_audited(demo):  # noqa: F811
+    patrol = task_of(demo.rt, OWN, "street_patrol")
+    listed = demo("GET", f"/api/v1/tasks/{patrol}/outcomes", "nanguan").json
+    assert [m["key"] for m in listed["measures"]] == ["patrols", "people_helped", "persuaded_in", "items_given",
+                                                       "quilts_given"]
+    assert listed["measures"][0] == {"key": "patrols", "name": {"zh": "街面巡查", "en": "street patrols"},
+                                     "unit": {"zh": "次", "en": "patrols"}} and listed["figures"] == {}
+
+    first = report(demo, "nanguan", patrol, patrols=3, people_helped=11)
+    assert first.status_code == 200
+    assert first.json["said"]["zh"] == "已记录任务 %d：街面巡查 3 次，街面救助 11 人次" % patrol
+    later = report(demo, "nanguan", patrol, patrols=5, people_helped=11, quilts_given=4).json
+    assert later["figures"] == {"patrols": 5, "people_helped": 11, "quilts_given": 4}
+    assert later["changed"] == ["patrols", "quilts_given"]  # an unchanged total is not stored again
+    assert demo("GET", f"/api/v1/tasks/{patrol}/outcomes", "jilin").json["figures"] == later["figures"]
+    with demo.rt.sessions() as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "task.outcomes")
+                                  .order_by(AuditEntry.id)).all()
+        stored = session.scalars(select(OutcomeReport).where(OutcomeReport.task_id == patrol)).all()
+    assert [(e.actor, e.target, e.before, e.after) for e in entries] == [
+        ("nanguan", f"task:{patrol}", {"patrols": None, "people_helped": None}, {"patrols": 3, "people_helped": 11}),
+        ("nanguan", f"task:{patrol}", {"patrols": 3, "quilts_given": None}, {"patrols": 5, "quilts_given": 4})]
+    assert len(stored) == 4 and {r.via for r in stored} == {"api"}
+
+
+@pytest.mark.parametrize("figures, field", [
+    ({"patrols": -1}, "figures.patrols"),
+    ({"patrols": 2.5}, "figures.patrols"),
+    ({"patrols": "12"}, "figures.patrols"),
+    ({"patrols": True}, "figures.patrols"),
+    ({"yuan_paid": 100}, "figures.yuan_paid"),  # not a measure of a patrol
+    ({"no_such": 1}, "figures.no_such"),
+    ({}, "figures"),
+])
+def test_a_figure_that_cannot_be_taken_is_refused_naming_it_and_nothing_is_stored(demo, figures, field):  # noqa: F811
+    patrol = task_of(demo.rt, OWN, "street_patrol")
+    answer = demo("POST", f"/api/v1/tasks/{patrol}/outcomes", "nanguan", json={"figures": figures})
+    assert answer.status_code == 422
+    assert any(e["field"].startswith(field) for e in answer.json["errors"]), answer.json
+    with demo.rt.sessions() as session:
+        assert session.scalars(select(OutcomeReport)).first() is None
+
+
+@pytest.mark.parametrize("who, status", [("nanguan", 200), ("jilin", 200), ("root", 200), ("watcher", 403),
+                                         ("beijing", 404)])
+def test_only_those_who_may_change_a_task_report_its_figures(demo, who, status):  # noqa: F811
+    assert report(demo, who, task_of(demo.rt, OWN, "street_patrol"), patrols=1).status_code == status
+
+
+def test_implausible_figures_are_kept_and_flagged_for_review(demo):  # noqa: F811
+    with demo.rt.sessions.begin() as session:
+        session.execute(update(Caseload).where(Caseload.region_code == OWN).values(
+            dibao_urban=100, dibao_rural=0, tekun_urban=10, tekun_rural=0, orphans=2, unsupported_children=0))
+    payment = task_of(demo.rt, OWN, "early_payment")
+    answer = report(demo, "nanguan", payment, people_paid=500, yuan_paid=400000).json
+    assert answer["reviews"] == {"people_paid": {"kind": "above_caseload", "limit": 168}}  # 1.5 × 112 on the rolls
+    assert "高于名册可能的 168，已记录，待核" in answer["said"]["zh"]
+    lowered = report(demo, "nanguan", payment, people_paid=110).json
+    assert lowered["figures"]["people_paid"] == 110
+    assert lowered["reviews"] == {"people_paid": {"kind": "lower_than_before", "limit": 500}}
+    with demo.rt.sessions() as session:
+        reviews = session.scalars(select(OutcomeReport.review).where(OutcomeReport.task_id == payment)
+                                  .order_by(OutcomeReport.id)).all()
+    assert reviews == ["above_caseload:168", None, "lower_than_before:500"]
+
+
+def test_a_chat_reply_reports_the_same_figures(demo):  # noqa: F811
+    patrol = task_of(demo.rt, OWN, "street_patrol")
+    answer = demo("POST", "/api/v1/outcomes/reply", "nanguan", json={"text": f"任务 {patrol} 巡查12次，救助30人次，棉被5床"})
+    assert answer.status_code == 200 and answer.json["figures"] == {"patrols": 12, "people_helped": 30, "quilts_given": 5}
+    english = demo("POST", "/api/v1/outcomes/reply", "nanguan", json={"text": f"task {patrol} patrols 14, persuaded 2"})
+    assert english.json["changed"] == ["patrols", "persuaded_in"]
+    with demo.rt.sessions() as session:
+        assert set(session.scalars(select(OutcomeReport.via))) == {"reply"}
+    unreadable = demo("POST", "/api/v1/outcomes/reply", "nanguan", json={"text": f"任务 {patrol} 巡查 12 飞行 3"})
+    assert unreadable.status_code == 422 and "“飞行” is not a measure" in unreadable.json["errors"][0]["message"]
+    foreign = task_of(demo.rt, FOREIGN, "street_patrol")
+    assert demo("POST", "/api/v1/outcomes/reply", "nanguan", json={"text": f"任务 {foreign} 巡查 1"}).status_code == 404
+
+
+def test_roll_ups_match_sums_worked_by_hand(demo):  # noqa: F811
+    """Three tasks in two prefectures of Jilin, reported over three Beijing days (reports moved back
+    in time as if made then): the period counts what the totals grew by within it."""
+    rt = demo.rt
+    own_patrol, own_visit = task_of(rt, OWN, "street_patrol"), task_of(rt, OWN, "visit_vulnerable")
+    foreign_patrol = task_of(rt, FOREIGN, "street_patrol")
+    day = date(2026, 12, 1)
+
+    def on(day_index: int, task_id: int, **figures):
+        with rt.sessions() as session:
+            before = session.scalar(select(func.max(OutcomeReport.id))) or 0
+        assert report(demo, "root", task_id, **figures).status_code == 200
+        noon = datetime(2026, 12, 1, 4, tzinfo=timezone.utc) + timedelta(days=day_index)  # 12:00 in Beijing
+        with rt.sessions.begin() as session:
+            session.execute(update(OutcomeReport).where(OutcomeReport.id > before).values(reported_at=noon))
+
+    on(0, own_patrol, patrols=3, people_helped=10)        # 1 Dec
+    on(1, own_patrol, patrols=7, people_helped=10)        # 2 Dec: +4 patrols
+    on(1, foreign_patrol, patrols=2)                      # 2 Dec
+    on(2, own_visit, people_visited=40)                   # 3 Dec
+    on(2, foreign_patrol, patrols=5)                      # 3 Dec: +3
+
+    with rt.sessions() as session:
+        def figures(level, start, until, since=None, within=None):
+            rows = rollup(session, rt.config, level, Period(start, until, since), within)
+            return {(r["area"], r["measure"]): (r["period"], r["campaign"], r["counties_reported"]) for r in rows}
+
+        assert figures("county", day + timedelta(1), day + timedelta(2), since=day) == {
+            (OWN, "patrols"): (4, 7, 1), (OWN, "people_helped"): (0, 10, 1), (OWN, "people_visited"): (40, 40, 1),
+            (FOREIGN, "patrols"): (5, 5, 1)}
+        assert figures("province", day + timedelta(1), day + timedelta(1), since=day) == {
+            ("220000", "patrols"): (4 + 2, 7 + 2, 2), ("220000", "people_helped"): (0, 10, 2)}
+        assert figures("prefecture", day, day + timedelta(2)) == {
+            ("220100", "patrols"): (7, 7, 1), ("220100", "people_helped"): (10, 10, 1),
+            ("220100", "people_visited"): (40, 40, 1), ("220800", "patrols"): (5, 5, 1)}
+        assert figures("nation", day + timedelta(2), day + timedelta(2), since=day)[("000000", "patrols")] == (3, 12, 2)
+        assert figures("nation", day, day + timedelta(2), within="2201") == {
+            ("000000", "patrols"): (7, 7, 1), ("000000", "people_helped"): (10, 10, 1),
+            ("000000", "people_visited"): (40, 40, 1)}
+    api_rows = demo("GET", "/api/v1/reports/outcomes?by=prefecture&start=2026-12-01&until=2026-12-03", "nanguan").json
+    assert {(r["area"], r["measure"]): r["period"] for r in api_rows["items"]} == {
+        ("220100", "patrols"): 7, ("220100", "people_helped"): 10, ("220100", "people_visited"): 40}  # own county only
