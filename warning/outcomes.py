@@ -25,10 +25,14 @@ REPORT_ZONE = "Asia/Shanghai"  # a department's days are Beijing days, wherever 
 
 def current_figures(session: Session, task_id: int) -> dict[str, int]:
     """The task's running total per measure: its newest report of each."""
-    figures = {}
-    for report in session.scalars(select(OutcomeReport).where(OutcomeReport.task_id == task_id)
+    return figures_of_tasks(session, [task_id]).get(task_id, {})
+
+
+def figures_of_tasks(session: Session, task_ids: list[int]) -> dict[int, dict[str, int]]:
+    figures: dict[int, dict[str, int]] = {}
+    for report in session.scalars(select(OutcomeReport).where(OutcomeReport.task_id.in_(task_ids))
                                   .order_by(OutcomeReport.reported_at, OutcomeReport.id)):
-        figures[report.measure] = report.value
+        figures.setdefault(report.task_id, {})[report.measure] = report.value
     return figures
 
 

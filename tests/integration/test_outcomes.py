@@ -149,3 +149,27 @@ def test_roll_ups_match_sums_worked_by_hand(demo):  # noqa: F811
     api_rows = demo("GET", "/api/v1/reports/outcomes?by=prefecture&start=2026-12-01&until=2026-12-03", "nanguan").json
     assert {(r["area"], r["measure"]): r["period"] for r in api_rows["items"]} == {
         ("220100", "patrols"): 7, ("220100", "people_helped"): 10, ("220100", "people_visited"): 40}  # own county only
+
+
+def test_a_county_officer_reports_figures_on_the_county_page(demo):  # noqa: F811
+    import re
+    from tests.integration.test_console_pages import browsers, csrf, text_of
+    officer = browsers(demo)("nanguan")
+    patrol = task_of(demo.rt, OWN, "street_patrol")
+    page = officer.get(f"/regions/{OWN}")
+    card = text_of(page)[text_of(page).index(f'id="task-{patrol}"'):]
+    assert 'name="m.patrols"' in card.split('class="task"')[0]
+    done = officer.post(f"/tasks/{patrol}/outcomes", data={"csrf_token": csrf(page), "m.patrols": "4", "m.quilts_given": " 2 ",
+                                                           "m.people_helped": ""}, follow_redirects=True)
+    card = text_of(done)[text_of(done).index(f'id="task-{patrol}"'):].split('class="task"')[0]
+    assert "已记录任务 %d：街面巡查 4 次，发放棉被 2 床" % patrol in card
+    assert re.search(r'name="m\.patrols" value="4"', card)
+    typo = officer.post(f"/tasks/{patrol}/outcomes", data={"csrf_token": csrf(page), "m.patrols": "四"},
+                        follow_redirects=True)
+    card = text_of(typo)[text_of(typo).index(f'id="task-{patrol}"'):].split('class="task"')[0]
+    assert 'role="alert">请填写从 0 起的整数：街面巡查' in card
+    with demo.rt.sessions() as session:
+        assert [(r.measure, r.value, r.via) for r in session.scalars(select(OutcomeReport).order_by(OutcomeReport.id))] == [
+            ("patrols", 4, "console"), ("quilts_given", 2, "console")]
+    viewer = browsers(demo)("watcher")
+    assert viewer.post(f"/tasks/{patrol}/outcomes", data={"csrf_token": csrf(viewer.get("/")), "m.patrols": "9"}).status_code == 403

@@ -21,11 +21,13 @@ from triggers.validation import InvalidConfig
 from warning.accounts import (can_change, can_see, check_password, end_login_session, login_throttled, record_login,
                               start_login_session, user_of_login)
 from warning.clock import judged_now
-from warning.models import Alert, CycleRun, FeedStatus, Task, User
+from warning.models import Alert, CycleRun, FeedStatus, Task, User, utcnow
+from warning.outcomes import figures_of_tasks, record_figures
+from warning.outcomes import said as said_figures
 from warning.forecast_chart import region_chart
 from warning.regions import has_coordinates, region_levels
 from warning.render import render_html, sheet_model
-from warning.web import change_task_status, require_region, runtime
+from warning.web import change_task_status, changeable_task, require_region, runtime
 from warning.web.api_models import MAX_PAGE
 from warning.web.country_map import assessed_codes, country_map, state_of
 from warning.web.words import ACTIONS, FEEDS, SOURCES, SYSTEM_REASONS, changes, word
@@ -273,8 +275,37 @@ def region(code: str):
         chart = region_chart(db, rt.config, rt.config.rules, code, g.lang)
         history = db.scalars(select(Alert).where(Alert.region_code == code)
                              .order_by(Alert.issued_at.desc(), Alert.id.desc()).limit(50)).all()
+        figures = figures_of_tasks(db, [t["id"] for t in model["tasks"]])
     return render_template("region.html", sheet=model, next_steps=NEXT, step_labels=STEP_LABELS[g.lang],
-                           may_change=can_change(g.user, code), chart=chart, history=history, zone=zone)
+                           may_change=can_change(g.user, code), chart=chart, history=history, zone=zone,
+                           figures=figures, measures=rt.config.playbook.measures,
+                           measures_of=rt.config.playbook.measures_of)
+
+
+@pages.post("/tasks/<int(max=2147483647):task_id>/outcomes")
+@login_required
+def report_task_outcomes(task_id: int):
+    """Figures typed on the county page: each box a running total; a box left empty is not reported."""
+    rt = runtime()
+    typed = {key[2:]: value.strip() for key, value in request.form.items() if key.startswith("m.") and value.strip()}
+    unreadable = [key for key, value in typed.items() if not value.isdigit()]
+    with rt.sessions.begin() as db:
+        task = changeable_task(db, task_id)
+        if unreadable or not typed:
+            names = "、".join(rt.config.playbook.measures[k].name.zh if k in rt.config.playbook.measures else k
+                             for k in unreadable) if g.lang == "zh" else ", ".join(unreadable)
+            flash(said(f"请填写从 0 起的整数：{names}" if unreadable else "请至少填写一项工作量",
+                       f"enter whole numbers from 0: {names}" if unreadable else "fill in at least one figure"),
+                  f"task-{task_id}")
+        else:
+            try:
+                recorded = record_figures(db, rt.config, task, {k: int(v) for k, v in typed.items()}, g.user.name,
+                                          "console", utcnow())
+                flash(said_figures(rt.config, recorded)[g.lang], f"task-{task_id}-ok")
+            except InvalidConfig:
+                flash(said("这些不是此任务的工作量项目", "these are not this task's measures"), f"task-{task_id}")
+        code = task.region_code
+    return redirect(url_for("pages.region", code=code) + f"#task-{task_id}")
 
 
 @pages.get("/regions/<code>/sheet")
