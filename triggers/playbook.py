@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -100,8 +100,22 @@ class TaskTemplate(StrictModel):
         return self.min_level[hazard] if isinstance(self.min_level, dict) else self.min_level
 
 
+class Campaign(StrictModel):
+    """A season's campaign (寒冬送温暖): reports count its figures from its first day."""
+    name: Text
+    start: date
+    until: date
+
+    @model_validator(mode="after")
+    def in_order(self):
+        if self.until < self.start:
+            raise ValueError("until must not come before start")
+        return self
+
+
 class Playbook(StrictModel):
     measures: dict[str, Measure] = {}
+    campaigns: list[Campaign] = []
     tasks: list[TaskTemplate] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -122,6 +136,9 @@ class Playbook(StrictModel):
         if repeated:
             raise ValueError(f"a word names two measures: {repeated}")
         return self
+
+    def campaign_on(self, day: date) -> Campaign | None:
+        return next((c for c in self.campaigns if c.start <= day <= c.until), None)
 
     def measures_of(self, task_type: str) -> list[str]:
         """The measures a task type reports (the same type under several hazards reports the union)."""

@@ -173,3 +173,80 @@ def test_a_county_officer_reports_figures_on_the_county_page(demo):  # noqa: F81
             ("patrols", 4, "console"), ("quilts_given", 2, "console")]
     viewer = browsers(demo)("watcher")
     assert viewer.post(f"/tasks/{patrol}/outcomes", data={"csrf_token": csrf(viewer.get("/")), "m.patrols": "9"}).status_code == 403
+
+
+def reported_at(rt, moment: datetime, api, who: str, task_id: int, **figures) -> None:
+    """Report through the API, then date the report as if made at `moment`."""
+    with rt.sessions() as session:
+        before = session.scalar(select(func.max(OutcomeReport.id))) or 0
+    assert report(api, who, task_id, **figures).status_code == 200
+    with rt.sessions.begin() as session:
+        session.execute(update(OutcomeReport).where(OutcomeReport.id > before).values(reported_at=moment))
+
+
+def test_the_report_text_and_workbook_for_a_known_set_of_figures(demo):  # noqa: F811
+    import io
+
+    from openpyxl import load_workbook
+
+    from warning.report import report_model, report_text, report_workbook
+    rt = demo.rt
+    nov, dec = datetime(2026, 11, 20, 4, tzinfo=timezone.utc), datetime(2026, 12, 2, 4, tzinfo=timezone.utc)
+    reported_at(rt, nov, demo, "root", task_of(rt, OWN, "street_patrol"), patrols=5000, people_helped=370)
+    reported_at(rt, dec, demo, "root", task_of(rt, OWN, "street_patrol"), patrols=15000, people_helped=4370, quilts_given=1900)
+    reported_at(rt, dec, demo, "root", task_of(rt, FOREIGN, "early_payment"), yuan_paid=32_540_000)
+    with rt.sessions() as session:
+        zh = report_model(session, rt.config, "220000", date(2026, 12, 1), date(2026, 12, 7), "zh")
+        en = report_model(session, rt.config, "220000", date(2026, 12, 1), date(2026, 12, 7), "en")
+    assert report_text(zh) == (
+        "【寒冬送温暖专项行动工作进展】吉林省12月1日至12月7日，街面巡查1万次，街面救助4000人次，发放棉被1900床，"
+        "发放金额3254万元。寒冬送温暖专项行动开展以来（11月15日起），累计街面巡查1.5万次，街面救助4370人次，"
+        "发放棉被1900床，发放金额3254万元。本期共有2个县（市、区）报送数据。\n"
+        "长春市：街面巡查1万次，街面救助4000人次，发放棉被1900床。\n"
+        "白城市：发放金额3254万元。\n")
+    assert report_text(en).startswith(
+        "[Warmth in Winter campaign: progress] 吉林省, 1 Dec to 7 Dec: street patrols 10,000, people helped on the "
+        "street 4,000, quilts given 1,900, amount paid 32,540,000. Since the campaign began on 15 Nov:")
+    sheet = load_workbook(io.BytesIO(report_workbook(zh))).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
+    assert sheet["A1"].value == "吉林省寒冬送温暖专项行动工作量统计表"
+    assert sheet["A2"].value == "统计时段：2026-12-01 至 2026-12-07；累计自 2026-11-15 起"
+    assert rows[0] == ["单位", "指标", "计量单位", "本期", "累计", "报送县数"]
+    assert rows[1:] == [["合计：吉林省", "街面巡查", "次", 10000, 15000, 2],
+                        ["合计：吉林省", "街面救助", "人次", 4000, 4370, 2],
+                        ["合计：吉林省", "发放棉被", "床", 1900, 1900, 2],
+                        ["合计：吉林省", "发放金额", "元", 32540000, 32540000, 2],
+                        ["长春市", "街面巡查", "次", 10000, 15000, 1],
+                        ["长春市", "街面救助", "人次", 4000, 4370, 1],
+                        ["长春市", "发放棉被", "床", 1900, 1900, 1],
+                        ["白城市", "发放金额", "元", 32540000, 32540000, 1]]
+
+
+def test_the_report_page_shows_the_figures_a_chart_and_offers_the_workbook(demo):  # noqa: F811
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    from tests.integration.test_console_pages import browsers, text_of
+    rt = demo.rt
+    reported_at(rt, datetime(2026, 12, 2, 4, tzinfo=timezone.utc), demo, "root", task_of(rt, OWN, "street_patrol"),
+                patrols=12, people_helped=30)
+    reported_at(rt, datetime(2026, 12, 3, 4, tzinfo=timezone.utc), demo, "root", task_of(rt, FOREIGN, "street_patrol"),
+                patrols=5)
+    query = "start=2026-12-01&until=2026-12-07"
+    page = text_of(browsers(demo)("jilin").get(f"/report?{query}"))
+    assert "吉林省12月1日至12月7日，街面巡查17次，街面救助30人次。" in page
+    assert re.search(r'data-area="220000" data-measure="patrols">.*?<td>17</td>', page, re.S)
+    assert dict(re.findall(r'data-day="(2026-12-0\d)" data-value="(\d+)"', page)) == {
+        "2026-12-01": "0", "2026-12-02": "12", "2026-12-03": "5", "2026-12-04": "0", "2026-12-05": "0",
+        "2026-12-06": "0", "2026-12-07": "0"}
+    county = text_of(browsers(demo)("nanguan").get(f"/report?{query}&area=220802"))  # not theirs: their own shown
+    assert "没有这个地区或无权查看" in county and "南关区12月1日至12月7日，街面巡查12次" in county
+    english = browsers(demo)("root")
+    english.get("/?lang=en")
+    workbook = english.get(f"/report.xlsx?area=220000&{query}")
+    assert workbook.content_type.startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(workbook.data)).active
+    assert [c.value for c in sheet[4]] == ["Area", "Measure", "Unit", "This period", "Cumulative", "Counties reporting"]
+    assert [c.value for c in sheet[5]][:5] == ["Total: 吉林省", "street patrols", "patrols", 17, 17]
