@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -559,6 +560,35 @@ def tasks_progress(by):
             share = "—" if row["done_share"] is None else f"{row['done_share']:.0%}"
             click.echo(f"{row['code']} {row['name']}: {row['tasks']} tasks, {row['done']} done ({share}), "
                        f"{row['overdue']} overdue")
+
+
+@main.command()
+@click.option("--area", default="000000", show_default=True, help="a province, prefecture or county code (000000: the nation)")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="first local day (default: 6 days before --until)")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="last local day (default: today, Beijing time)")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--xlsx", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="also write the Excel workbook here")
+@fail_on_config
+def report(area, start, until, lang, xlsx):
+    """The outcome report for an area and period: its text, and the Excel workbook with --xlsx."""
+    from zoneinfo import ZoneInfo
+
+    from warning.models import utcnow
+    from warning.outcomes import REPORT_ZONE
+    from warning.report import report_model, report_text, report_workbook
+    rt = start_runtime()
+    if area not in rt.config.area_codes:
+        raise InvalidConfig([f"--area: no province, prefecture or county {area} in config/regions"])
+    until = until.date() if until else utcnow().astimezone(ZoneInfo(REPORT_ZONE)).date()
+    start = start.date() if start else until - timedelta(days=6)
+    if start > until:
+        raise InvalidConfig([f"--start: {start} comes after --until {until}"])
+    with rt.sessions() as session:
+        model = report_model(session, rt.config, area, start, until, lang)
+    click.echo(report_text(model), nl=False)
+    if xlsx:
+        xlsx.write_bytes(report_workbook(model))
+        click.echo(f"wrote {xlsx}", err=True)
 
 
 @main.group()

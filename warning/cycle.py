@@ -39,6 +39,7 @@ from warning.feeds import Pulled
 from warning.feeds.formats import shape_of
 from warning.feeds.freshness import update_freshness
 from warning.feeds.replay import ReplaySource
+from warning.feeds.scenario import Scenario
 from warning.feeds.warnings import active_warnings
 from warning.leader import Leadership
 from warning.logs import cycle_id_var
@@ -46,6 +47,7 @@ from warning.manual_alerts import active_decisions
 from warning.models import Alert, CycleRun, FeedRun, ManualCpi, Subsidy, Task, utcnow
 from warning.rule_versions import record_version
 from warning.runtime import Runtime
+from warning.scenario_data import ensure_scenario_outcomes
 from warning.subscriptions import sync_config_subscriptions
 from warning.tallies import Tally
 from warning.tasks import remind_overdue
@@ -141,6 +143,8 @@ def run_cycle(rt: Runtime, source: Source, deliver: bool = True, lead: Leadershi
             log.exception("cycle failed")
             raise
         finish(rt, cycle_id, "ok", summary)
+        if isinstance(source, Scenario):
+            ensure_scenario_outcomes(rt, source)  # its counties report once their tasks exist
         log.info("cycle finished: %s alerts issued, %s updated, %s resolved, %s messages, stages %s",
                  summary["alerts"]["issued"], summary["alerts"]["updated"], summary["alerts"]["resolved"],
                  summary["messages_enqueued"], summary["timings_ms"])

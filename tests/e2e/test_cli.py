@@ -342,3 +342,27 @@ def test_long_commands_show_progress_at_a_terminal_and_nothing_in_a_log(env):
     cycle_id = json.loads(stdout)["cycle_id"]
     code, _, terminal = run_in_terminal(["replay", cycle_id, "--json"], env)
     assert code == 0 and "replaying cycles" in terminal and "2/2" in terminal, terminal[-800:]
+
+
+def test_the_demo_reports_figures_and_coldwarn_report_writes_text_and_workbook(env, tmp_path):
+    """A fresh demo carries a few counties' figures (config/scenarios/demo/outcomes_synthetic.csv): the
+    report for Jilin adds up each task's last running total of the day."""
+    import csv
+    from datetime import datetime, timezone
+
+    from openpyxl import load_workbook
+    assert run(["run-once", "--no-deliver"], env).returncode == 0
+    rows = list(csv.DictReader(open(demo.DEMO / "outcomes_synthetic.csv", encoding="utf-8")))
+    last = {(r["region_code"], r["task_type"], r["measure"]): int(r["value"]) for r in rows}
+    patrols = sum(v for (_, _, measure), v in last.items() if measure == "patrols")
+    day = datetime.now(timezone.utc).date()  # the demo's clock is today's 00:00 UTC, its figures within that Beijing day
+    today = day.isoformat()
+    result = run(["report", "--area", "220000", "--start", today, "--until", today, "--xlsx", str(tmp_path / "r.xlsx")], env)
+    assert result.returncode == 0, result.stderr
+    assert f"吉林省{day.month}月{day.day}日，街面巡查{patrols}次" in result.stdout
+    counties = len({r["region_code"] for r in rows})
+    assert f"本期共有{counties}个县（市、区）报送数据" in result.stdout
+    sheet = load_workbook(tmp_path / "r.xlsx").active
+    assert [c.value for c in sheet[5]][:5] == ["合计：吉林省", "街面巡查", "次", patrols, patrols]
+    refused = run(["report", "--area", "229999"], env)
+    assert refused.returncode == 2 and "--area: no province, prefecture or county 229999" in refused.stderr

@@ -10,11 +10,24 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.integration.test_api_tasks import demo  # noqa: F401  (the fixture)
+from sqlalchemy import delete
+
+from warning.cycle import run_cycle
 from warning.models import AuditEntry, Caseload, OutcomeReport, Task
 from warning.outcomes import Period, rollup
+from warning.sources import open_source
 
 OWN, FOREIGN = "220102", "220802"  # nanguan's county (南关区, 长春市), and 洮北区 (白城市)
+
+
+@pytest.fixture
+def demo(api):
+    """The demo's tasks, without the figures the demo itself reports: each test starts from none."""
+    run_cycle(api.rt, open_source(api.rt, "demo"), deliver=False)
+    with api.rt.sessions.begin() as session:
+        assert session.execute(delete(OutcomeReport)).rowcount > 0
+        session.execute(delete(AuditEntry).where(AuditEntry.action == "task.outcomes"))
+    return api
 
 
 def task_of(rt, code: str, task_type: str) -> int:
@@ -27,7 +40,7 @@ def report(api, who: str, task_id: int, **figures):
     return api("POST", f"/api/v1/tasks/{task_id}/outcomes", who, json={"figures": figures})
 
 
-def test_a_county_reports_running_totals_and_each_report_is_audited(demo):  # noqa: F811
+def test_a_county_reports_running_totals_and_each_report_is_audited(demo):
     patrol = task_of(demo.rt, OWN, "street_patrol")
     listed = demo("GET", f"/api/v1/tasks/{patrol}/outcomes", "nanguan").json
     assert [m["key"] for m in listed["measures"]] == ["patrols", "people_helped", "persuaded_in", "items_given",
@@ -61,7 +74,7 @@ def test_a_county_reports_running_totals_and_each_report_is_audited(demo):  # no
     ({"no_such": 1}, "figures.no_such"),
     ({}, "figures"),
 ])
-def test_a_figure_that_cannot_be_taken_is_refused_naming_it_and_nothing_is_stored(demo, figures, field):  # noqa: F811
+def test_a_figure_that_cannot_be_taken_is_refused_naming_it_and_nothing_is_stored(demo, figures, field):
     patrol = task_of(demo.rt, OWN, "street_patrol")
     answer = demo("POST", f"/api/v1/tasks/{patrol}/outcomes", "nanguan", json={"figures": figures})
     assert answer.status_code == 422
@@ -72,11 +85,11 @@ def test_a_figure_that_cannot_be_taken_is_refused_naming_it_and_nothing_is_store
 
 @pytest.mark.parametrize("who, status", [("nanguan", 200), ("jilin", 200), ("root", 200), ("watcher", 403),
                                          ("beijing", 404)])
-def test_only_those_who_may_change_a_task_report_its_figures(demo, who, status):  # noqa: F811
+def test_only_those_who_may_change_a_task_report_its_figures(demo, who, status):
     assert report(demo, who, task_of(demo.rt, OWN, "street_patrol"), patrols=1).status_code == status
 
 
-def test_implausible_figures_are_kept_and_flagged_for_review(demo):  # noqa: F811
+def test_implausible_figures_are_kept_and_flagged_for_review(demo):
     with demo.rt.sessions.begin() as session:
         session.execute(update(Caseload).where(Caseload.region_code == OWN).values(
             dibao_urban=100, dibao_rural=0, tekun_urban=10, tekun_rural=0, orphans=2, unsupported_children=0))
@@ -93,7 +106,7 @@ def test_implausible_figures_are_kept_and_flagged_for_review(demo):  # noqa: F81
     assert reviews == ["above_caseload:168", None, "lower_than_before:500"]
 
 
-def test_a_chat_reply_reports_the_same_figures(demo):  # noqa: F811
+def test_a_chat_reply_reports_the_same_figures(demo):
     patrol = task_of(demo.rt, OWN, "street_patrol")
     answer = demo("POST", "/api/v1/outcomes/reply", "nanguan", json={"text": f"任务 {patrol} 巡查12次，救助30人次，棉被5床"})
     assert answer.status_code == 200 and answer.json["figures"] == {"patrols": 12, "people_helped": 30, "quilts_given": 5}
@@ -107,7 +120,7 @@ def test_a_chat_reply_reports_the_same_figures(demo):  # noqa: F811
     assert demo("POST", "/api/v1/outcomes/reply", "nanguan", json={"text": f"任务 {foreign} 巡查 1"}).status_code == 404
 
 
-def test_roll_ups_match_sums_worked_by_hand(demo):  # noqa: F811
+def test_roll_ups_match_sums_worked_by_hand(demo):
     """Three tasks in two prefectures of Jilin, reported over three Beijing days (reports moved back
     in time as if made then): the period counts what the totals grew by within it."""
     rt = demo.rt
@@ -151,7 +164,7 @@ def test_roll_ups_match_sums_worked_by_hand(demo):  # noqa: F811
         ("220100", "patrols"): 7, ("220100", "people_helped"): 10, ("220100", "people_visited"): 40}  # own county only
 
 
-def test_a_county_officer_reports_figures_on_the_county_page(demo):  # noqa: F811
+def test_a_county_officer_reports_figures_on_the_county_page(demo):
     import re
     from tests.integration.test_console_pages import browsers, csrf, text_of
     officer = browsers(demo)("nanguan")
@@ -184,7 +197,7 @@ def reported_at(rt, moment: datetime, api, who: str, task_id: int, **figures) ->
         session.execute(update(OutcomeReport).where(OutcomeReport.id > before).values(reported_at=moment))
 
 
-def test_the_report_text_and_workbook_for_a_known_set_of_figures(demo):  # noqa: F811
+def test_the_report_text_and_workbook_for_a_known_set_of_figures(demo):
     import io
 
     from openpyxl import load_workbook
@@ -222,7 +235,7 @@ def test_the_report_text_and_workbook_for_a_known_set_of_figures(demo):  # noqa:
                         ["白城市", "发放金额", "元", 32540000, 32540000, 1]]
 
 
-def test_the_report_page_shows_the_figures_a_chart_and_offers_the_workbook(demo):  # noqa: F811
+def test_the_report_page_shows_the_figures_a_chart_and_offers_the_workbook(demo):
     import io
     import re
 

@@ -46,6 +46,7 @@ class Manifest(StrictModel):
     cpi_format: str = Field(default="csv", pattern=r"^(csv|json|nbs)$")
     caseload: str | None = None
     shelters: str | None = None
+    outcomes: str | None = None  # CSV: region_code, task_type, measure, value, hours_after (the clock)
 
 
 class Scenario:
