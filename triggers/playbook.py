@@ -10,14 +10,13 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from triggers.assess import DEFAULT_ZONE
+from triggers.caseload import CASELOAD_COUNTS
 from triggers.levels import LEVEL_RANK, rank
 from triggers.validation import InvalidConfig, StrictModel, describe
 from triggers.workdays import end_of_working_days
 
-CASELOAD_COUNTS = ("dibao_urban", "dibao_rural", "tekun_urban", "tekun_rural", "ill_disabled",
-                   "elderly_alone", "orphans", "unsupported_children", "rough_sleepers")
 PLACEHOLDERS = {"people", "shelters", "capacity", "amount_yuan", "per_person_urban",
-                "per_person_rural", "recipients", "month"}
+                "per_person_rural", "recipients", "month", "festival", "day", "per_person"}
 NOT_ON_RECORD = "—"
 
 
@@ -54,7 +53,9 @@ class Due(StrictModel):
         return anchor + timedelta(hours=self.offset_h)
 
 
-HAZARDS = ("cold_wave", "cold_wave_grade", "frost", "persistent_cold", "shelter", "official", "price_linkage")
+HAZARDS = ("cold_wave", "cold_wave_grade", "frost", "persistent_cold", "shelter", "official", "price_linkage",
+           "festival", "festival_subsidy")  # (the last two: 元旦 and 春节, and a province's holiday subsidy)
+STARTED_ONLY = ("price_linkage", "festival", "festival_subsidy")  # no colours: they start, or not
 
 
 class Plausible(StrictModel):
@@ -91,7 +92,7 @@ class TaskTemplate(StrictModel):
         if isinstance(self.min_level, dict) and set(self.min_level) != set(self.hazards):
             raise ValueError("min_level by hazard must name exactly the template's hazards")
         for hazard in self.hazards:
-            allowed = ("start",) if hazard == "price_linkage" else ("blue", "yellow", "orange", "red")
+            allowed = ("start",) if hazard in STARTED_ONLY else ("blue", "yellow", "orange", "red")
             if self.level_for(hazard) not in allowed:
                 raise ValueError(f"min_level for {hazard} must be one of {list(allowed)}")
         return self
@@ -179,23 +180,25 @@ def quantities(template: TaskTemplate, caseload: dict | None, shelters: list[dic
         q["capacity"] = sum(int(s["capacity"]) for s in shelters)
         q["shelter_list"] = [{k: s[k] for k in ("name", "address", "capacity")} for s in shelters]
     if subsidy:
-        q.update({k: subsidy[k] for k in ("amount_yuan", "per_person_urban", "per_person_rural",
-                                          "recipients", "month")})
+        q.update({k: v for k, v in subsidy.items() if k in PLACEHOLDERS})
     return q
 
 
-MONEY = {"amount_yuan", "per_person_urban", "per_person_rural"}
+MONEY = {"amount_yuan", "per_person_urban", "per_person_rural", "per_person"}
 
 
-def shown(key: str, value) -> str:
+def shown(key: str, value, lang: str) -> str:
+    """A placeholder's value as the text shows it; a value given in both languages ({zh, en}) in the text's."""
+    if isinstance(value, dict):
+        value = value[lang]
     if value is None:
         return NOT_ON_RECORD
     return f"{value:,.2f}" if key in MONEY else str(value)
 
 
 def render(text: Text, values: dict) -> dict:
-    shown_values = {k: shown(k, values.get(k)) for k in PLACEHOLDERS}
-    return {"zh": text.zh.format_map(shown_values), "en": text.en.format_map(shown_values)}
+    return {lang: getattr(text, lang).format_map({k: shown(k, values.get(k), lang) for k in PLACEHOLDERS})
+            for lang in ("zh", "en")}
 
 
 def plan_tasks(playbook: Playbook, *, hazard: str, level: str, stage: str, onset: datetime,

@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from triggers.levels import COLOUR_LEVELS
+from triggers.caseload import CASELOAD_COUNTS
 from triggers.regioncodes import ancestry, county_of
 from triggers.validation import InvalidConfig, Problem, StrictModel, describe, details_of
 
@@ -218,6 +219,22 @@ class ReconcilePolicy(StrictModel):
     onset_change_h: float = Field(default=6, gt=0, le=72)
 
 
+class HolidaySubsidy(StrictModel):
+    """A province's holiday subsidy (Jiangsu: 200 元 each for 低保, 特困 and orphans); 0: none."""
+    per_person_yuan: float = Field(default=0, ge=0, le=10_000)
+    groups: list[Literal[CASELOAD_COUNTS]] = ["dibao_urban", "dibao_rural", "tekun_urban", "tekun_rural",  # type: ignore[valid-type]
+                                               "orphans", "unsupported_children"]
+
+
+class FestivalRule(StrictModel):
+    """元旦 and 春节: the month's benefits paid early, and the holiday subsidy where one is set."""
+    enabled: bool = True
+    festivals: list[Literal["new_year", "spring_festival"]] = ["new_year", "spring_festival"]
+    notice_days: int = Field(default=21, ge=1, le=60)  # the tasks appear this many days before
+    pay_working_days_before: int = Field(default=5, ge=1, le=20)  # paid by the end of this working day before
+    subsidy: HolidaySubsidy = HolidaySubsidy()
+
+
 class RegionalRules(StrictModel):
     """What a region may override."""
 
@@ -228,6 +245,7 @@ class RegionalRules(StrictModel):
     shelter: ShelterRule
     official: OfficialRule
     price_linkage: PriceLinkageRule
+    festival: FestivalRule = FestivalRule()
 
 
 HAZARDS = ("cold_wave", "cold_wave_grade", "frost", "persistent_cold", "shelter", "official")

@@ -30,3 +30,17 @@ def end_of_working_days(start: datetime, count: int, zone: str) -> datetime:
     local = ZoneInfo(zone)
     last = after_working_days(start.astimezone(local).date(), count)
     return datetime.combine(last + timedelta(days=1), time(0), tzinfo=local).astimezone(ZoneInfo("UTC"))
+
+
+def before_working_days(day: date, count: int) -> date:
+    """The `count`-th working day before `day` (the day itself not counted)."""
+    while count > 0:
+        day -= timedelta(days=1)
+        count -= is_working_day(day)
+    return day
+
+
+def end_of_working_days_before(day: date, count: int, zone: str) -> datetime:
+    """The end (local midnight) of the `count`-th working day before the local day `day`, in UTC."""
+    last = before_working_days(day, count)
+    return datetime.combine(last + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone)).astimezone(ZoneInfo("UTC"))

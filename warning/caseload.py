@@ -9,7 +9,7 @@ import re
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from triggers.playbook import CASELOAD_COUNTS
+from triggers.caseload import CASELOAD_COUNTS
 from warning.accounts import audit
 from warning.csvtable import Column, count, non_negative, read_rows, refuse_if, region_code, text
 from warning.models import Caseload, Shelter, utcnow

@@ -17,11 +17,12 @@ from typing import Callable, Protocol
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from triggers.assess import DEFAULT_ZONE
 from triggers.engine import assess_weather
+from triggers.festivals import FESTIVAL_NAMES, upcoming
 from triggers.manual import apply_manual
 from triggers.model import Assessment, Decision, OpenAlert
 from triggers.playbook import PlannedTask, applicable, plan_repeats, plan_tasks
@@ -30,6 +31,7 @@ from triggers.pricelink import assess_price_linkage, subsidy_amounts
 from triggers.reconcile import reconcile
 from triggers.rules import Rules
 from triggers.weather import daily_weather
+from triggers.workdays import end_of_working_days_before
 from warning import delivery
 from warning.caseload import caseload_records, shelters_by_region
 from warning.config import AppConfig
@@ -44,7 +46,7 @@ from warning.feeds.warnings import active_warnings
 from warning.leader import Leadership
 from warning.logs import cycle_id_var
 from warning.manual_alerts import active_decisions
-from warning.models import Alert, CycleRun, FeedRun, ManualCpi, Subsidy, Task, utcnow
+from warning.models import Alert, CycleRun, FeedRun, Festival, ManualCpi, Subsidy, Task, utcnow
 from warning.rule_versions import record_version
 from warning.runtime import Runtime
 from warning.scenario_data import ensure_scenario_outcomes
@@ -207,6 +209,7 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
             writer = CycleWriter(session, rt, outbox, as_of, watch)
             alert_counts = writer.apply_decisions(decisions, open_alerts)
             subsidies = writer.apply_price_decisions(prices)
+            festivals = writer.apply_festivals()
             freshness = update_freshness(session, inputs.data_times(), utcnow(), rt.settings.feeds.freshness, outbox)
             reminders = remind_overdue(session, config, outbox, as_of)
         if lead is not None:
@@ -224,7 +227,7 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
                   "notes": [note for p in inputs.pulled if not p.error for note in p.notes]},
         "official_warnings": len(warnings),
         "alerts": alert_counts, "tasks_created": writer.tasks_created, "overdue_reminders": reminders,
-        "subsidies": subsidies,
+        "subsidies": subsidies, "festivals": festivals,
         "messages_enqueued": outbox.enqueued, "deliveries": dict(deliveries),
         "timings_ms": watch.timings_ms,
         "high_water_mb": watch.high_water_mb,
@@ -365,6 +368,10 @@ class CycleWriter:
                 task.alert_id, task.updated_at = heir.id, self.as_of
                 self._note_task(heir, task.type, task.due_at, task.instance)
                 continue
+            festival = self._festival_still_needing(task)
+            if festival is not None:  # the payment before 春节 is still due though the cold has gone
+                task.alert_id, task.festival_id, task.updated_at = None, festival.id, self.as_of
+                continue
             task.status, task.updated_at = "not_needed", self.as_of
             task.note = f"alert resolved: {decision.reason}"
             self._open_types(task.region_code)[task.type] -= 1
@@ -383,6 +390,66 @@ class CycleWriter:
         return next((a for a in others if task.type in
                      {t.type for t in applicable(self.rt.config.playbook, a.hazard, a.level, a.stage)}), None)
 
+    def _festival_still_needing(self, task: Task) -> Festival | None:
+        """An undue festival decision of the county whose tasks include this one's type (it planned none
+        of its own, this one being open)."""
+        types = {t.type for hazard in ("festival", "festival_subsidy")
+                 for t in applicable(self.rt.config.playbook, hazard, "start", "act")}
+        if task.type not in types:
+            return None
+        return self.session.scalars(select(Festival).where(Festival.region_code == task.region_code,
+                                                           Festival.pay_by > self.as_of)
+                                    .order_by(Festival.pay_by).limit(1)).first()
+
+    def apply_festivals(self) -> dict:
+        """元旦 and 春节 within notice, decided once per region and day: tasks to pay benefits early and,
+        where the region's rules set one, the holiday subsidy. A payment task already open (a cold
+        wave's) is the one task for both, due by the earlier time."""
+        counts = {"decided": 0, "subsidy_yuan": 0.0}
+        rules, decided = self.rt.config.rules, set(self.session.execute(
+            select(Festival.region_code, Festival.festival, Festival.day)).all())
+        for code, region in self.regions.items():
+            rule = rules.in_month(self.as_of.strftime("%Y-%m")).for_chain(rules.override_chain(region)).festival
+            local_day = self.as_of.astimezone(ZoneInfo(region["timezone"])).date()
+            for name, day in (upcoming(local_day, rule.festivals, rule.notice_days) if rule.enabled else []):
+                if (code, name, day) not in decided:
+                    self._festival(code, region, rule, name, day)
+                    counts["decided"] += 1
+        self._send_task_lists()
+        counts["subsidy_yuan"] = round(self.session.scalar(select(func.coalesce(func.sum(Festival.total_yuan), 0))
+                                                           .where(Festival.decided_at == self.as_of)), 2)
+        return counts
+
+    def _festival(self, code: str, region: dict, rule, name: str, day) -> None:
+        caseload = self.caseloads.get(code)
+        per_person = rule.subsidy.per_person_yuan
+        recipients = sum(int(caseload[group]) for group in rule.subsidy.groups) if caseload else None
+        festival = Festival(region_code=code, festival=name, day=day,
+                            pay_by=end_of_working_days_before(day, rule.pay_working_days_before, region["timezone"]),
+                            per_person_yuan=per_person, recipients=recipients,
+                            total_yuan=recipients * per_person if recipients is not None and per_person else None,
+                            rule_version=self.rt.config.rules.version, decided_at=self.as_of)
+        self.session.add(festival)
+        self.session.flush()
+        words = {"festival": FESTIVAL_NAMES[name], "day": day.isoformat(), "per_person": per_person,
+                 "recipients": recipients, "amount_yuan": festival.total_yuan}
+        open_types = {t for t, n in self._open_types(code).items() if n > 0}
+        self._bring_forward(code, open_types, festival.pay_by)
+        planned = []
+        for hazard in ("festival",) + (("festival_subsidy",) if per_person else ()):
+            planned += plan_tasks(self.rt.config.playbook, hazard=hazard, level="start", stage="act",
+                                  onset=festival.pay_by, now=self.as_of, caseload=caseload, shelters=[],
+                                  subsidy=words, existing_types=frozenset(open_types), zone=region["timezone"])
+        self._add_tasks(planned, code, festival=festival)
+
+    def _bring_forward(self, code: str, open_types: set[str], pay_by: datetime) -> None:
+        """An open task of a type the festival calls for is due by the festival's time, if that is earlier."""
+        types = {t.type for t in applicable(self.rt.config.playbook, "festival", "start", "act")} & open_types
+        if types:
+            self.session.execute(update(Task).where(Task.region_code == code, Task.type.in_(types),
+                                                    Task.status.in_(ACTIVE), Task.due_at > pay_by)
+                                 .values(due_at=pay_by, updated_at=self.as_of))
+
     def _plan(self, alert: Alert) -> None:
         open_in_county = {task_type for task_type, n in self._open_types(alert.region_code).items() if n > 0}
         existing = frozenset(self._tasks_of(alert)) | open_in_county
@@ -395,11 +462,11 @@ class CycleWriter:
         self._add_tasks(planned, alert.region_code, alert=alert)
 
     def _open_types(self, region_code: str) -> Counter:
-        """How many active alert tasks of each type the county has, planned this cycle included."""
+        """How many active alert and festival tasks of each type the county has, planned this cycle included."""
         if self.open_types is None:
             self.open_types = defaultdict(Counter)
             for region, task_type in self.session.execute(select(Task.region_code, Task.type).where(
-                    Task.alert_id.is_not(None), Task.status.in_(ACTIVE))):
+                    or_(Task.alert_id.is_not(None), Task.festival_id.is_not(None)), Task.status.in_(ACTIVE))):
                 self.open_types[region][task_type] += 1
         return self.open_types[region_code]
 
@@ -419,17 +486,19 @@ class CycleWriter:
             newest[task_type] = (due_at, instance)
 
     def _add_tasks(self, planned: list[PlannedTask], region_code: str, alert: Alert | None = None,
-                   subsidy: Subsidy | None = None) -> None:
+                   subsidy: Subsidy | None = None, festival: Festival | None = None) -> None:
         """Tasks are inserted, and their lists sent, once all are planned (_send_task_lists)."""
         if not planned:
             return
         tasks = [{"region_code": region_code, "alert_id": alert.id if alert else None,
-                  "subsidy_id": subsidy.id if subsidy else None, "type": p.type, "rule": p.rule,
+                  "subsidy_id": subsidy.id if subsidy else None, "festival_id": festival.id if festival else None,
+                  "type": p.type, "rule": p.rule,
                   "status": "open", "due_at": p.due_at, "quantities": p.quantities, "role": p.role,
                   "title": p.title, "instructions": p.instructions, "instance": p.instance,
                   "created_at": self.as_of, "updated_at": self.as_of} for p in planned]
-        if alert is not None:
+        if alert is not None or festival is not None:
             self._open_types(region_code).update(p.type for p in planned)
+        if alert is not None:
             for p in planned:
                 self._note_task(alert, p.type, p.due_at, p.instance)
         self.tasks_created += len(tasks)

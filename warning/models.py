@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer,
                         LargeBinary, String, Text, TypeDecorator, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -183,17 +183,37 @@ class Subsidy(Base):
     decided_at: Mapped[datetime]
 
 
+class Festival(Base):
+    """One festival decision per (region, festival, day), made once when it comes within notice: when
+    benefits must be paid by, and the holiday subsidy the region's rules set (none: 0)."""
+
+    __tablename__ = "festivals"
+    __table_args__ = (UniqueConstraint("region_code", "festival", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(RegionCode)
+    festival: Mapped[str] = mapped_column(String(32))  # new_year, spring_festival
+    day: Mapped[date] = mapped_column(Date)
+    pay_by: Mapped[datetime]
+    per_person_yuan: Mapped[float]
+    recipients: Mapped[int | None]
+    total_yuan: Mapped[float | None]
+    rule_version: Mapped[str] = mapped_column(String(40))
+    decided_at: Mapped[datetime]
+
+
 class Task(Base):
     __tablename__ = "tasks"
     # One task of a type and instance per alert or subsidy: a cycle overlapping another (a leader that
     # lost its lock) fails on its commit instead of doubling a county's list.
     __table_args__ = (Index("ix_tasks_region_status", "region_code", "status"),
                       Index("ux_tasks_alert_type_instance", "alert_id", "type", "instance", unique=True),
-                      Index("ux_tasks_subsidy_type_instance", "subsidy_id", "type", "instance", unique=True))
+                      Index("ux_tasks_subsidy_type_instance", "subsidy_id", "type", "instance", unique=True),
+                      Index("ux_tasks_festival_type_instance", "festival_id", "type", "instance", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
     region_code: Mapped[str] = mapped_column(RegionCode)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
     subsidy_id: Mapped[int | None] = mapped_column(ForeignKey("subsidies.id"), index=True)
+    festival_id: Mapped[int | None] = mapped_column(ForeignKey("festivals.id"), index=True)
     type: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))  # open, acknowledged, in_progress, done, not_needed

@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from triggers.levels import COLOUR_LEVELS
+from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES
 from triggers.regioncodes import ancestry
 from triggers.rules import RegionalRules, Rules
 from triggers.validation import Problem
@@ -76,9 +76,19 @@ FORMS = {form.section: form for form in (
         Field("round_to_yuan", ("补贴取整到", "rounded to"), ("元", "yuan"), "choice", (1, 0.1, 0.01)),
         Field("floor_yuan", ("最低发放金额", "paid from"), ("元", "yuan")),
     )),
+    HazardForm("festival", None, (), (
+        ENABLED,
+        Field("notice_days", ("节前几天出现任务", "tasks appear this many days before"), ("天", "days"), "integer"),
+        Field("pay_working_days_before", ("节前第几个工作日前发放完毕", "paid by this working day before"),
+              ("个工作日", "working days"), "integer"),
+        Field("subsidy.per_person_yuan", ("节日补贴（每人，0 为不发）", "holiday subsidy per person (0: none)"),
+              ("元", "yuan")),
+    ), ("festivals", "subsidy.groups")),
 )}
+SECTION_NAMES = HAZARD_NAMES | {"festival": {"zh": "节日", "en": "festivals"}}
 
-FIELD_WORDS = {field.key: field.words for form in FORMS.values() for field in (*form.columns, *form.settings)}
+FIELD_WORDS = {field.key.rsplit(".", 1)[-1]: field.words for form in FORMS.values()
+               for field in (*form.columns, *form.settings)}  # by the key's last part, as a problem names it
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from tests.integration.test_console_pages import browsers, site  # noqa: F401  (
 from warning.web import create_app
 
 PAGES = ["/", "/report", "/?level=orange", "/regions/220102", "/regions/220102/sheet", "/rules", "/rules?section=cold_wave_grade&area=220100",
-         "/rules?section=price_linkage&area=220000", "/rules?area=no-such-area", "/rules/yaml", "/audit", "/deliveries",
+         "/rules?section=price_linkage&area=220000", "/rules?section=festival&area=320102", "/rules?area=no-such-area", "/rules/yaml", "/audit", "/deliveries",
          "/progress", "/caseload", "/subscriptions", "/no-such-page"]
 TERMS = {"zh": {"coldwarn", "English", "UTC", "CSV", "Excel", "GBK", "UTF", "Webhook", "json", "cap",
                 "alertmanager", "CPI", "YAML"},

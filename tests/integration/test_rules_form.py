@@ -175,3 +175,17 @@ def test_in_english_the_same_problem_is_said_in_english(site):
     disordered = admin.post("/rules", data=form(page, "frost", JILIN, levels__yellow__ground_min_c="1"))
     problems = re.search(r'id="form-problems">(.*?)</div>', text_of(disordered), re.S).group(1)
     assert "the yellow level must be stricter than blue" in problems
+
+
+def test_a_province_sets_its_holiday_subsidy_and_its_counties_inherit_it(site):
+    admin = site("root")
+    jiangsu = text_of(admin.get("/rules?section=festival&area=320102"))
+    assert (cell(jiangsu, "subsidy.per_person_yuan")["placeholder"], cell(jiangsu, "subsidy.per_person_yuan")["origin"]) == (
+        "200", "320000")  # the shipped example: Jiangsu pays ¥200
+    page = admin.get(f"/rules?section=festival&area={JILIN}")
+    admin.post("/rules", data=form(page, "festival", JILIN, subsidy__per_person_yuan="100") | {
+        "action": "save", "reason": "吉林省节日补贴"})
+    assert yaml.safe_load(rules_file(site))["overrides"][JILIN]["festival"] == {"subsidy": {"per_person_yuan": 100}}
+    county = text_of(admin.get(f"/rules?section=festival&area={NANGUAN}"))
+    assert (cell(county, "subsidy.per_person_yuan")["placeholder"], cell(county, "subsidy.per_person_yuan")["origin"]) == (
+        "100", JILIN)

@@ -9,12 +9,13 @@ import re
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from triggers.levels import HAZARD_NAMES, LEVEL_NAMES
+from triggers.levels import LEVEL_NAMES
 from triggers.validation import InvalidConfig, Problem
 from warning.models import RuleVersion
 from warning.preview import MAX_DAYS, preview_rules
 from warning.rule_versions import check_edited_rules, install_rules, rules_text
-from warning.rules_form import FIELD_WORDS, FORMS, NATION, HazardView, edited_text, parse_entries, placed, view
+from warning.rules_form import (FIELD_WORDS, FORMS, NATION, SECTION_NAMES, HazardView, edited_text, parse_entries,
+                                 placed, view)
 from warning.web import rules_in_force_text, runtime
 from warning.web.console import require_roles
 from warning.web.pages import login_required, pages, said
@@ -148,7 +149,8 @@ def show_form(hazard: HazardView, entries: dict | None = None, problems: list[Pr
         field_problems={path: [problem_words(p.kind, p.context, lang) for p in found] for path, found in at_field.items()},
         table_problems=[problem_words(p.kind, p.context, lang) for p in at_table],
         other_problems=[(key_words(p.key), problem_words(p.kind, p.context, lang)) for p in elsewhere],
-        overridden=overridden_areas(), choices=area_choices(), **common(status, **shown)), status
+        overridden=overridden_areas(), choices=area_choices(), section_names=SECTION_NAMES,
+        **common(status, **shown)), status
 
 
 def show_yaml(text: str, problems: list[tuple[str, str, str]] = (), status: int = 200, **shown):
@@ -193,8 +195,8 @@ def key_words(key: str) -> str:
             words.append(names.get(part, part))
         elif before == "grades" and part.isdigit():
             words.append(said(f"第 {int(part) + 1} 等", f"grade {int(part) + 1}"))
-        elif part in HAZARD_NAMES:
-            words.append(HAZARD_NAMES[part][lang])
+        elif part in SECTION_NAMES:
+            words.append(SECTION_NAMES[part][lang])
         elif part in LEVEL_NAMES:
             words.append(LEVEL_NAMES[part][lang])
         else:

@@ -19,6 +19,7 @@ ACTIONS = {
     "subscription.remove": ("删除订阅", "removed a subscription"),
     "subscription.rotate": ("更换订阅签名密钥", "rotated a subscription's secret"),
     "task.status": ("更新任务状态", "moved a task on"),
+    "task.outcomes": ("报送工作量", "reported a task's figures"),
     "token.create": ("创建接口令牌", "created an API token"),
     "token.revoke": ("吊销接口令牌", "revoked an API token"),
     "user.create": ("创建用户", "created a user"),
@@ -27,7 +28,10 @@ FEEDS = {"forecast": ("天气预报", "forecast"), "warnings": ("官方预警", 
          "cpi": ("物价指数", "CPI")}
 SOURCES = {"config": ("配置文件", "config file"), "api": ("接口", "API"), "cli": ("命令行", "command line"),
            "console": ("控制台", "console")}
-SYSTEM_REASONS = {"in force at this cycle": ("本轮运行时启用", "in force at this cycle")}
+SYSTEM_REASONS = {"in force at this cycle": ("本轮运行时启用", "in force at this cycle"),
+                  # how figures were reported (the audit entry's reason)
+                  "console": ("在控制台报送", "on the console"), "api": ("通过接口报送", "through the API"),
+                  "reply": ("通过聊天回复报送", "by a chat reply"), "demo": ("演示数据", "demo data")}
 
 
 def word(table: dict[str, tuple[str, str]], code: str | None, lang: str) -> str:
