@@ -77,7 +77,8 @@ class TaskData(Contract):
 
 
 class TaskListEvent(Versioned):
-    """tasklist.issued: new tasks for one county, from one alert or one subsidy decision."""
+    """tasklist.issued: new tasks for one county, from one alert, one subsidy decision or one festival
+    (元旦, 春节: both ids null; each task's rule begins festival/)."""
     region: Region
     alert_id: int | None
     subsidy_id: int | None

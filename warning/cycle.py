@@ -431,15 +431,15 @@ class CycleWriter:
                             rule_version=self.rt.config.rules.version, decided_at=self.as_of)
         self.session.add(festival)
         self.session.flush()
-        words = {"festival": FESTIVAL_NAMES[name], "day": day.isoformat(), "per_person": per_person,
-                 "recipients": recipients, "amount_yuan": festival.total_yuan}
+        words = {"festival": FESTIVAL_NAMES[name], "day": day.isoformat()}
+        paid = {"per_person": per_person, "recipients": recipients, "amount_yuan": festival.total_yuan}
         open_types = {t for t, n in self._open_types(code).items() if n > 0}
         self._bring_forward(code, open_types, festival.pay_by)
         planned = []
-        for hazard in ("festival",) + (("festival_subsidy",) if per_person else ()):
+        for hazard, values in [("festival", words)] + ([("festival_subsidy", words | paid)] if per_person else []):
             planned += plan_tasks(self.rt.config.playbook, hazard=hazard, level="start", stage="act",
                                   onset=festival.pay_by, now=self.as_of, caseload=caseload, shelters=[],
-                                  subsidy=words, existing_types=frozenset(open_types), zone=region["timezone"])
+                                  subsidy=values, existing_types=frozenset(open_types), zone=region["timezone"])
         self._add_tasks(planned, code, festival=festival)
 
     def _bring_forward(self, code: str, open_types: set[str], pay_by: datetime) -> None:

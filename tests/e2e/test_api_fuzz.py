@@ -6,8 +6,10 @@ without 405 and Allow, auth ignored.
 
 One exemption, said here so nobody mistakes it for a pass: `positive_data_acceptance` (schema-valid
 data must be accepted) is off for the operations whose body is a document in another language that
-JSON Schema cannot describe — CSV uploads, rules YAML — and for adding a subscription, whose rules
-across fields (each channel's secret format, the target address check) are the config file's own.
+JSON Schema cannot describe — CSV uploads, rules YAML, a chat reply's words — for adding a
+subscription, whose rules across fields (each channel's secret format, the target address check)
+are the config file's own, for a task's figures, whose measures are the playbook's (config, not the
+schema's), and for the outcome report, whose period must run forwards (a rule across two fields).
 Those answer 422 with every problem named, which the other checks still hold them to."""
 
 from __future__ import annotations
@@ -37,8 +39,13 @@ CONFIG = """
 enabled = true  # every check, as `--checks all`; a per-operation line below can then turn one off
 
 [[operations]]
-include-path-regex = "^/api/v1/(caseload|shelters|subscriptions|rules|rules/validate|rules/preview)$"
+include-path-regex = "^/api/v1/(caseload|shelters|subscriptions|rules|rules/validate|rules/preview|outcomes/reply|tasks/[^/]+/outcomes)$"
 include-method-regex = "^(POST|PUT)$"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-path-regex = "^/api/v1/reports/outcomes$"
+include-method-regex = "^GET$"
 checks.positive_data_acceptance.enabled = false
 """
 
