@@ -98,13 +98,19 @@ def read_regions(config_dir: Path) -> list[dict]:
 
 
 def write_regions(config_dir: Path, rows: list[dict]) -> None:
-    """Replace the region list (and drop the shipped rule override for Beijing if it is no longer listed)."""
+    """Replace the region list, and drop the shipped rule overrides of areas it no longer lists."""
     import csv
-    rules = config_dir / "rules.yaml"
-    if not any(row["province_code"] == "110000" for row in rows):
-        rules.write_text(rules.read_text(encoding="utf-8").replace(
-            '  "110000":                # 北京市 issues 持续低温 warnings (plains criteria)\n'
-            '    persistent_cold: {enabled: true}\n', ""), encoding="utf-8")
+    import io
+
+    from warning.rules_form import round_trip
+    listed = {row[key] for row in rows for key in ("code", "province_code", "prefecture_code")}
+    rules, yaml = config_dir / "rules.yaml", round_trip()
+    document = yaml.load(rules.read_text(encoding="utf-8"))
+    for code in [c for c in document["overrides"] if str(c) not in listed]:
+        del document["overrides"][code]
+    written = io.StringIO()
+    yaml.dump(document, written)
+    rules.write_text(written.getvalue(), encoding="utf-8")
     with open(config_dir / "regions" / "regions.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
         writer.writeheader()
