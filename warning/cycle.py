@@ -443,12 +443,14 @@ class CycleWriter:
         self._add_tasks(planned, code, festival=festival)
 
     def _bring_forward(self, code: str, open_types: set[str], pay_by: datetime) -> None:
-        """An open task of a type the festival calls for is due by the festival's time, if that is earlier."""
+        """An open task of a type the festival calls for is due by the festival's time, if that is earlier
+        (never before now: a task is not made late by the cycle that plans it)."""
         types = {t.type for t in applicable(self.rt.config.playbook, "festival", "start", "act")} & open_types
+        due = max(pay_by, self.as_of)
         if types:
             self.session.execute(update(Task).where(Task.region_code == code, Task.type.in_(types),
-                                                    Task.status.in_(ACTIVE), Task.due_at > pay_by)
-                                 .values(due_at=pay_by, updated_at=self.as_of))
+                                                    Task.status.in_(ACTIVE), Task.due_at > due)
+                                 .values(due_at=due, updated_at=self.as_of))
 
     def _plan(self, alert: Alert) -> None:
         open_in_county = {task_type for task_type, n in self._open_types(alert.region_code).items() if n > 0}
