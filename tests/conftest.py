@@ -97,20 +97,28 @@ def read_regions(config_dir: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def write_regions(config_dir: Path, rows: list[dict]) -> None:
-    """Replace the region list, and drop the shipped rule overrides of areas it no longer lists."""
-    import csv
+def edit_rules(config_dir: Path, edit) -> None:
+    """Change config/rules.yaml as a document (`edit(document)`), its comments kept."""
     import io
 
     from warning.rules_form import round_trip
-    listed = {row[key] for row in rows for key in ("code", "province_code", "prefecture_code")}
     rules, yaml = config_dir / "rules.yaml", round_trip()
     document = yaml.load(rules.read_text(encoding="utf-8"))
-    for code in [c for c in document["overrides"] if str(c) not in listed]:
-        del document["overrides"][code]
+    edit(document)
     written = io.StringIO()
     yaml.dump(document, written)
     rules.write_text(written.getvalue(), encoding="utf-8")
+
+
+def write_regions(config_dir: Path, rows: list[dict]) -> None:
+    """Replace the region list, and drop the shipped rule overrides of areas it no longer lists."""
+    import csv
+    listed = {row[key] for row in rows for key in ("code", "province_code", "prefecture_code")}
+
+    def drop_unlisted(document) -> None:
+        for code in [c for c in document["overrides"] if str(c) not in listed]:
+            del document["overrides"][code]
+    edit_rules(config_dir, drop_unlisted)
     with open(config_dir / "regions" / "regions.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
         writer.writeheader()

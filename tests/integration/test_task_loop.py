@@ -20,7 +20,7 @@ from warning.render import render_html, render_markdown, sheet_model
 from warning.scenario_data import ensure_scenario_caseload
 from warning.tasks import progress, set_status
 from tests import demo
-from tests.conftest import received_events, write_subscription
+from tests.conftest import edit_rules, received_events, write_subscription
 
 ORANGE = "220802"  # 洮北区
 YELLOW = "220102"  # 南关区
@@ -42,9 +42,7 @@ def demo_at(rt, config_dir, hours_later: float = 0):
 
 def only_cold_wave_and_shelter(config_dir):
     """Turn the GB/T grades off, so a cold-wave alert's tasks are not also held by a grade alert."""
-    rules = config_dir / "rules.yaml"
-    rules.write_text(rules.read_text(encoding="utf-8").replace(
-        "cold_wave_grade:           # GB/T", "cold_wave_grade:\n  enabled: false   # GB/T"), encoding="utf-8")
+    edit_rules(config_dir, lambda document: document["cold_wave_grade"].insert(0, "enabled", False))
 
 
 def cold_wave_tasks(rt, code) -> dict[str, Task]:
