@@ -29,6 +29,7 @@ from triggers.playbook import PlannedTask, applicable, plan_repeats, plan_tasks
 from triggers.tasks import ACTIVE
 from triggers.pricelink import assess_price_linkage, subsidy_amounts
 from triggers.reconcile import reconcile
+from triggers.regioncodes import COUNTY_DIGITS
 from triggers.rules import Rules
 from triggers.weather import daily_weather
 from triggers.workdays import end_of_working_days_before
@@ -409,6 +410,8 @@ class CycleWriter:
         rules, decided = self.rt.config.rules, set(self.session.execute(
             select(Festival.region_code, Festival.festival, Festival.day)).all())
         for code, region in self.regions.items():
+            if len(code) != COUNTY_DIGITS:  # benefits are paid by the county: a township gets none of its own
+                continue
             rule = rules.in_month(self.as_of.strftime("%Y-%m")).for_chain(rules.override_chain(region)).festival
             local_day = self.as_of.astimezone(ZoneInfo(region["timezone"])).date()
             for name, day in (upcoming(local_day, rule.festivals, rule.notice_days) if rule.enabled else []):

@@ -195,6 +195,10 @@ def key_words(key: str) -> str:
             words.append(names.get(part, part))
         elif before == "grades" and part.isdigit():
             words.append(said(f"第 {int(part) + 1} 等", f"grade {int(part) + 1}"))
+        elif part == "periods":
+            words.append(said("阶段性调整", "temporary change"))
+        elif before == "periods" and part.isdigit():
+            words.append(said(f"第 {int(part) + 1} 项", f"no. {int(part) + 1}"))
         elif part in SECTION_NAMES:
             words.append(SECTION_NAMES[part][lang])
         elif part in LEVEL_NAMES:
