@@ -125,6 +125,16 @@ def rollup(session: Session, config: AppConfig, level: str, period: Period, with
     return sorted(rows, key=lambda r: (r["area"], order.get(r["measure"], len(order))))
 
 
+def flagged(session: Session, period: Period, within: str | None = None) -> list[OutcomeReport]:
+    """The figures reported within the period that were flagged for review, newest first."""
+    start, end, _ = period.bounds()
+    query = select(OutcomeReport).where(OutcomeReport.review.is_not(None), OutcomeReport.reported_at >= start,
+                                        OutcomeReport.reported_at < end)
+    if within:
+        query = query.where(OutcomeReport.region_code.startswith(within))
+    return session.scalars(query.order_by(OutcomeReport.reported_at.desc(), OutcomeReport.id.desc()).limit(200)).all()
+
+
 def daily(session: Session, measure: str, period: Period, within: str | None = None) -> list[tuple[date, int]]:
     """The measure's figure for each day of the period (what its running totals grew by that day)."""
     _, end, _ = period.bounds()

@@ -104,6 +104,11 @@ def test_implausible_figures_are_kept_and_flagged_for_review(demo):
         reviews = session.scalars(select(OutcomeReport.review).where(OutcomeReport.task_id == payment)
                                   .order_by(OutcomeReport.id)).all()
     assert reviews == ["above_caseload:168", None, "lower_than_before:500"]
+    from tests.integration.test_console_pages import browsers, text_of
+    page = text_of(browsers(demo)("jilin").get("/report"))  # reported just now: within the last 7 days
+    listed = page[page.index('class="reviews"'):]
+    assert listed.count(f'data-task="{payment}"') == 2
+    assert "高于名册可能的 168" in listed and "低于此前报送的 500（按更正记录）" in listed
 
 
 def test_a_chat_reply_reports_the_same_figures(demo):

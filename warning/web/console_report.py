@@ -12,7 +12,7 @@ from markupsafe import Markup
 from triggers.regioncodes import area_prefix
 from warning.accounts import can_see
 from warning.models import utcnow
-from warning.outcomes import REPORT_ZONE, Period, daily
+from warning.outcomes import REPORT_ZONE, Period, daily, flagged
 from warning.report import NATION, report_model, report_text, report_workbook
 from warning.web import runtime
 from warning.web.console import require_roles
@@ -31,10 +31,12 @@ def report_page():
         model = report_model(db, rt.config, area, start, until, g.lang)
         measures = [line.measure for line in model["lines"]] or list(rt.config.playbook.measures)
         measure = request.args.get("measure") if request.args.get("measure") in rt.config.playbook.measures else measures[0]
-        series = daily(db, measure, Period(start, until), None if area == NATION else area_prefix(area))
+        within = None if area == NATION else area_prefix(area)
+        series = daily(db, measure, Period(start, until), within)
+        reviews = [review_row(report, rt.config) for report in flagged(db, Period(start, until), within)]
     names = {key: getattr(m.name, g.lang) for key, m in rt.config.playbook.measures.items()}
     return render_template("report.html", model=model, text=report_text(model), problem=problem, measure=measure,
-                           measures=measures, measure_names=names, chart=bars(series),
+                           measures=measures, measure_names=names, chart=bars(series), reviews=reviews,
                            query={"area": area, "start": start.isoformat(), "until": until.isoformat()}), \
         422 if problem else 200
 
@@ -51,6 +53,18 @@ def report_workbook_download():
     name = f"outcomes-{area}-{start}-{until}.xlsx"
     return Response(report_workbook(model), headers={"Content-Disposition": f'attachment; filename="{name}"'},
                     content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def review_row(report, config) -> dict:
+    """A flagged figure, said: where, which task and measure, the figure, and why it is flagged."""
+    kind, limit = report.review.split(":", 1)
+    measure = config.playbook.measures.get(report.measure)
+    why = (said(f"低于此前报送的 {limit}（按更正记录）", f"below the {limit} reported before (kept as a correction)")
+           if kind == "lower_than_before" else
+           said(f"高于名册可能的 {limit}", f"above the {limit} the caseload makes plausible"))
+    return {"region": config.area_names.get(report.region_code, report.region_code), "code": report.region_code,
+            "task_id": report.task_id, "measure": getattr(measure.name, g.lang) if measure else report.measure,
+            "value": report.value, "why": why, "by": report.reported_by}
 
 
 def chosen() -> tuple[str, date, date, str | None]:
