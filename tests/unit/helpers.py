@@ -20,11 +20,15 @@ REGIONS = pd.DataFrame([
     {"code": "110101", "name": "东城区", "province_code": "110000", "prefecture_code": "110100",
      "timezone": "Asia/Shanghai"},
 ])
-KNOWN = set(REGIONS["code"]) | set(REGIONS["province_code"]) | set(REGIONS["prefecture_code"])
 
 
 def shipped_rules_data() -> dict:
     return yaml.safe_load((SHIPPED_CONFIG_DIR / "rules.yaml").read_text(encoding="utf-8"))
+
+
+# the regions above and the areas the shipped rules override (Jiangsu's holiday subsidy, …)
+KNOWN = (set(REGIONS["code"]) | set(REGIONS["province_code"]) | set(REGIONS["prefecture_code"])
+         | set(shipped_rules_data()["overrides"]))
 
 
 def rules(**changes):
