@@ -14,6 +14,7 @@ from warning.cycle import run_cycle
 from warning.models import Task
 from warning.sources import open_source
 from warning.web import create_app
+from tests import demo
 from tests.conftest import PASSWORD
 from tests.e2e.test_sheet_in_browser import chromium
 
@@ -87,6 +88,11 @@ def test_an_admin_edits_a_threshold_sees_the_preview_differ_saves_and_finds_the_
     page.wait_for_url(f"{base}/")
     placed = sum(r["latitude"] == r["latitude"] for r in rt.config.regions_by_code.values())
     assert page.locator("svg.country-map circle").count() == placed  # the whole country at a glance
+    orange = next(code for code, level in demo.designed_levels().items() if level == "orange")
+    fills = {code: page.locator(f'svg.country-map circle[data-code="{code}"]').evaluate(
+        "dot => [dot.getAttribute('class'), getComputedStyle(dot).fill]") for code in (orange, "110101")}
+    assert fills[orange] == ["dot orange", "rgb(240, 120, 0)"]  # the demo's western counties reach orange
+    assert fills["110101"] == ["dot unassessed", "rgb(255, 255, 255)"]  # no forecast for Beijing: hollow, not clear
 
     page.get_by_role("link", name="预警规则").click()
     page.wait_for_url(f"{base}/rules")
