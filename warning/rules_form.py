@@ -219,7 +219,7 @@ def typed(field: Field, text: str, required: bool) -> object:
     return plain(number)
 
 
-def edited_text(text: str, rules: Rules, hazard: HazardView, values: dict[str, object], area_name: str) -> str:
+def edited_text(text: str, hazard: HazardView, values: dict[str, object], area_name: str) -> str:
     """The rules YAML with this hazard's values for the area set as given, comments kept."""
     yaml = round_trip()
     document = yaml.load(text)

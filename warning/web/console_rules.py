@@ -58,7 +58,7 @@ def rules_form_edit():
         return show_form(hazard, entries, problems, status=422)
     with rt.sessions() as db:
         text = rules_text(db, rt.config)
-    edited_yaml = edited_text(text, rt.config.rules, hazard, values, rt.config.area_names.get(area, ""))
+    edited_yaml = edited_text(text, hazard, values, rt.config.area_names.get(area, ""))
     try:
         edited = check_edited_rules(rt.config, edited_yaml)
     except InvalidConfig as error:
