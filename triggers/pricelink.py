@@ -15,10 +15,10 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from triggers.regioncodes import NATION
 from triggers.rules import Rules
 
 
-NATION_CODE = "000000"
 SCOPES = (("county", "code"), ("prefecture", "prefecture_code"), ("province", "province_code"))
 DECISION_COLUMNS = ["region_code", "month", "index_area", "index_scope", "cpi_yoy", "food_cpi_yoy",
                     "released_on", "triggered_by", "amount_by", "rise_pct", "started", "round_to_yuan",
@@ -51,7 +51,7 @@ def assess_price_linkage(cpi: pd.DataFrame, regions: pd.DataFrame, rules: Rules,
     frame["index_area"] = pd.NA
     frame["index_scope"] = pd.NA
     for scope, column in (*SCOPES, ("nation", None)):
-        codes = frame[column] if column else pd.Series(NATION_CODE, index=frame.index)
+        codes = frame[column] if column else pd.Series(NATION, index=frame.index)
         found = frame["index_area"].isna() & codes.isin(latest.index)
         frame.loc[found, "index_area"] = codes[found]
         frame.loc[found, "index_scope"] = scope

@@ -8,6 +8,7 @@ import re
 
 REGION_CODE = re.compile(r"\d{6}(\d{3})?")
 COUNTY_DIGITS = 6
+NATION = "000000"  # the code that stands for the whole country (a national CPI, a national report)
 
 
 def is_region_code(text: str) -> bool:

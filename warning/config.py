@@ -19,7 +19,7 @@ from notifiers.mail import recipients_of
 from notifiers.sms import SMS_PLACEHOLDERS
 from notifiers.webhook import decode_secret
 from triggers.playbook import Playbook, parse_playbook
-from triggers.regioncodes import county_of
+from triggers.regioncodes import NATION, county_of
 from triggers.rules import Rules, parse_rules
 from triggers.validation import InvalidConfig, StrictModel, describe
 from warning.csvtable import Column, number, read_table, region_code, text
@@ -172,7 +172,7 @@ class AppConfig:
     @cached_property
     def area_codes(self) -> set[str]:
         """Regions, their counties, prefectures and provinces, and the nation (000000)."""
-        return ancestor_codes(self.regions) | {"000000"}
+        return ancestor_codes(self.regions) | {NATION}
 
 
 def read_text(path: Path) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triggers.outcomes import checked_figures, reviews
-from triggers.regioncodes import county_of
+from triggers.regioncodes import NATION, county_of
 from warning.accounts import audit
 from warning.config import AppConfig
 from warning.models import Caseload, OutcomeReport, Task
@@ -98,7 +98,7 @@ def totals_at(frame: pd.DataFrame, moment: datetime | None) -> pd.Series:
 def area_of(region_code: str, level: str) -> str:
     county = county_of(region_code)
     return {"county": county, "prefecture": county[:4] + "00", "province": county[:2] + "0000",
-            "nation": "000000"}[level]
+            "nation": NATION}[level]
 
 
 def rollup(session: Session, config: AppConfig, level: str, period: Period, within: str | None = None) -> list[dict]:
@@ -119,7 +119,7 @@ def rollup(session: Session, config: AppConfig, level: str, period: Period, with
     reporting = in_period.assign(area=in_period["region_code"].map(lambda code: area_of(code, level)),
                                  county=in_period["region_code"].map(county_of)).groupby("area")["county"].nunique()
     order = {m: i for i, m in enumerate(config.playbook.measures)}
-    rows = [{"area": r.area, "name": config.area_names.get(r.area, "全国" if r.area == "000000" else r.area),
+    rows = [{"area": r.area, "name": config.area_names.get(r.area, "全国" if r.area == NATION else r.area),
              "measure": r.measure, "period": int(r.period), "campaign": int(r.campaign),
              "counties_reported": int(reporting.get(r.area, 0))} for r in sums.itertuples()]
     return sorted(rows, key=lambda r: (r["area"], order.get(r["measure"], len(order))))

@@ -13,11 +13,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlalchemy.orm import Session
 
-from triggers.regioncodes import area_prefix
+from triggers.regioncodes import NATION, area_prefix
 from warning.config import AppConfig
 from warning.outcomes import Period, rollup
 
-NATION = "000000"
 CHILD_LEVEL = {"nation": "province", "province": "prefecture", "prefecture": "county", "county": "county"}
 TEXTS = Environment(loader=PackageLoader("warning", "report_templates"), undefined=StrictUndefined,
                     keep_trailing_newline=False, autoescape=False)  # plain text, never HTML

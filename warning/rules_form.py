@@ -13,11 +13,10 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES
-from triggers.regioncodes import ancestry
+from triggers.regioncodes import NATION, ancestry
 from triggers.rules import RegionalRules, Rules
 from triggers.validation import Problem
 
-NATION = "000000"
 
 
 @dataclass(frozen=True)
