@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select, true, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from triggers.regioncodes import NATION
 from triggers.validation import InvalidConfig
 from warning.models import ApiToken, AuditEntry, LoginFailure, LoginSession, User, utcnow
 
@@ -158,6 +159,13 @@ def visible_codes(user: User, column):
     if user.role == "province":
         return column.startswith(user.region_code[:2])
     return column.startswith(user.region_code)
+
+
+def own_area(user: User) -> str:
+    """The area a user answers for: the nation (admins, viewers), their province, or their county."""
+    if user.role in ("admin", "viewer"):
+        return NATION
+    return user.region_code[:2] + "0000" if user.role == "province" else user.region_code
 
 
 def can_change(user: User, region_code: str) -> bool:

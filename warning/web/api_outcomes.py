@@ -8,8 +8,8 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from triggers.outcomes import read_reply
 from triggers.validation import InvalidConfig
-from triggers.regioncodes import area_prefix
-from warning.accounts import can_see
+from triggers.regioncodes import NATION, area_prefix
+from warning.accounts import can_see, own_area
 from warning.models import Task, utcnow
 from warning.outcomes import Period, current_figures, record_figures, rollup, said
 from warning.web import changeable_task, runtime
@@ -75,15 +75,14 @@ def outcome_report():
 
 def visible_area(area: str | None) -> str | None:
     """The code prefix a roll-up covers: the area asked for, within what the caller may see."""
-    if area is not None and area != "000000":
+    if area is not None and area != NATION:
         if area not in runtime().config.area_codes:
             raise NotFound(f"no area {area}")
         if not can_see(g.user, area):
             raise Forbidden(f"{g.user.name} may not see area {area}")
         return area_prefix(area)
-    if g.user.role in ("admin", "viewer"):
-        return None
-    return area_prefix(g.user.region_code[:2] + "0000" if g.user.role == "province" else g.user.region_code)
+    own = own_area(g.user)
+    return None if own == NATION else area_prefix(own)
 
 
 def measure_views(task_type: str) -> list[dict]:

@@ -10,12 +10,11 @@ from flask import Response, abort, g, render_template, request
 from markupsafe import Markup
 
 from triggers.regioncodes import area_prefix
-from warning.accounts import can_see
+from warning.accounts import can_see, own_area
 from warning.models import utcnow
 from warning.outcomes import REPORT_ZONE, Period, daily, flagged
 from warning.report import NATION, report_model, report_text, report_workbook
 from warning.web import runtime
-from warning.web.console import require_roles
 from warning.web.pages import login_required, pages, said
 
 DEFAULT_DAYS = 7
@@ -70,10 +69,8 @@ def review_row(report, config) -> dict:
 def chosen() -> tuple[str, date, date, str | None]:
     """The area (the caller's own unless a visible one is asked for) and the local days asked for;
     what was wrong with them, if anything, with the defaults used instead."""
-    require_roles("admin", "viewer", "province", "county")
     user = g.user
-    own = NATION if user.role in ("admin", "viewer") else user.region_code[:2] + "0000" if user.role == "province" \
-        else user.region_code
+    own = own_area(user)
     today = utcnow().astimezone(ZoneInfo(REPORT_ZONE)).date()
     area, problem = request.args.get("area", own) or own, None
     if area != NATION and (area not in runtime().config.area_codes or not can_see(user, area)):
