@@ -156,6 +156,11 @@ def run_cycle(rt: Runtime, source: Source, deliver: bool = True, lead: Leadershi
         cycle_id_var.reset(context)
 
 
+def festival_task_types(playbook) -> set[str]:
+    """The task types 元旦 and 春节 call for (a payment, a holiday subsidy)."""
+    return {t.type for hazard in ("festival", "festival_subsidy") for t in applicable(playbook, hazard, "start", "act")}
+
+
 def daily_frame(hourly: pd.DataFrame, daily_only: pd.DataFrame, tz_by_code: pd.Series) -> pd.DataFrame:
     """Local-day values from hourly providers, beside those of providers that only give days."""
     parts = [daily_weather(hourly, tz_by_code) if not hourly.empty else None, daily_only]
@@ -394,9 +399,7 @@ class CycleWriter:
     def _festival_still_needing(self, task: Task) -> Festival | None:
         """An undue festival decision of the county whose tasks include this one's type (it planned none
         of its own, this one being open)."""
-        types = {t.type for hazard in ("festival", "festival_subsidy")
-                 for t in applicable(self.rt.config.playbook, hazard, "start", "act")}
-        if task.type not in types:
+        if task.type not in festival_task_types(self.rt.config.playbook):
             return None
         return self.session.scalars(select(Festival).where(Festival.region_code == task.region_code,
                                                            Festival.pay_by > self.as_of)
@@ -448,7 +451,7 @@ class CycleWriter:
     def _bring_forward(self, code: str, open_types: set[str], pay_by: datetime) -> None:
         """An open task of a type the festival calls for is due by the festival's time, if that is earlier
         (never before now: a task is not made late by the cycle that plans it)."""
-        types = {t.type for t in applicable(self.rt.config.playbook, "festival", "start", "act")} & open_types
+        types = festival_task_types(self.rt.config.playbook) & open_types
         due = max(pay_by, self.as_of)
         if types:
             self.session.execute(update(Task).where(Task.region_code == code, Task.type.in_(types),
