@@ -41,13 +41,14 @@ def hour_strings(start: datetime, hours: int) -> list[str]:
     return [(start + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M") for h in range(hours)]
 
 
-def open_meteo_handler(cold: bool = False):
-    """A handler answering /v1/forecast for any number of coordinates, like Open-Meteo does."""
+def open_meteo_handler(cold: bool = False, now: datetime | None = None):
+    """A handler answering /v1/forecast for any number of coordinates, like Open-Meteo does; its days
+    start from `now`'s (a fixed clock) or from today's."""
     def handle(request: Request) -> Response:
         lats = [float(v) for v in request.args["latitude"].split(",")]
         lons = [float(v) for v in request.args["longitude"].split(",")]
         past, days = int(request.args.get("past_days", 0)), int(request.args.get("forecast_days", 7))
-        today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        today = (now or datetime.now(timezone.utc)).replace(hour=0, minute=0, second=0, microsecond=0)
         start = today - timedelta(days=past)
         front_h = (past + 1) * 24  # the cold air arrives tomorrow (UTC), however many past days are asked
         body = [open_meteo_location(la, lo, start, (past + days) * 24, cold, front_h) for la, lo in zip(lats, lons)]
