@@ -21,23 +21,6 @@ from triggers.rules import Rules
 Evidence_at = Callable[..., Evidence]
 
 
-DEFAULT_ZONE = "Asia/Shanghai"
-
-
-def zones_of(codes: pd.Index, tz_by_code: pd.Series) -> np.ndarray:
-    """Each region's time zone, in the order of `codes` (China Standard Time where unknown)."""
-    return tz_by_code.reindex(codes).fillna(DEFAULT_ZONE).to_numpy()
-
-
-def local_day_starts(days: pd.DatetimeIndex, codes: pd.Index, tz_by_code: pd.Series) -> np.ndarray:
-    """UTC nanoseconds of each region's local midnight for each day (regions x days)."""
-    zones = zones_of(codes, tz_by_code)
-    starts = np.empty((len(codes), len(days)), dtype=np.int64)
-    for zone in set(zones):
-        starts[zones == zone] = days.tz_localize(zone).tz_convert("UTC").as_unit("ns").asi8
-    return starts
-
-
 def to_assessments(hazard: str, levels: np.ndarray, starts_ns: np.ndarray, slot: timedelta, codes: pd.Index,
                    rules: Rules, now: datetime, evidence_at: Evidence_at,
                    lowest: np.ndarray | None = None) -> list[Assessment]:
@@ -47,21 +30,34 @@ def to_assessments(hazard: str, levels: np.ndarray, starts_ns: np.ndarray, slot:
     horizon_ns = pd.Timestamp(now + timedelta(hours=rules.stages.prepare_within_h)).value
     slot_ns = int(slot.total_seconds() * 1e9)
     in_window = (starts_ns + slot_ns > now_ns) & (starts_ns <= horizon_ns)
-    levels = np.where(in_window, levels, 0)
-    out = []
-    for row in np.flatnonzero(levels.max(axis=1) > 0):
-        firing = np.flatnonzero(levels[row] > 0)
-        top = firing[levels[row, firing] == levels[row, firing].max()]
-        peak = top[np.nanargmin(lowest[row, top])] if lowest is not None else top[0]
-        level = COLOUR_LEVELS[levels[row, peak] - 1]
-        onset = utc(starts_ns[row, firing[0]])
-        lead = max(0.0, (onset - now).total_seconds() / 3600)
+    rows = np.flatnonzero((in_window & (levels > 0)).any(axis=1))
+    if not len(rows):
+        return []
+    window = np.where(in_window[rows], levels[rows], 0)  # firing regions only, from here on
+    firing, peak_level = window > 0, window.max(axis=1)
+    first, last = firing.argmax(axis=1), window.shape[1] - 1 - firing[:, ::-1].argmax(axis=1)
+    top = window == peak_level[:, None]
+    if lowest is not None:
+        peaks, lows = most_severe(lowest[rows], top), most_severe(lowest[rows], firing)
+    else:
+        peaks, lows = top.argmax(axis=1), None
+    onsets, ends = starts_ns[rows, first], starts_ns[rows, last] + slot_ns
+    leads = np.maximum(0.0, (onsets - now_ns) / 3.6e12)
+    names, out = codes.to_numpy(), []
+    for i, row in enumerate(rows):
+        level, lead = COLOUR_LEVELS[window[i, peaks[i]] - 1], float(leads[i])
+        evidence = (evidence_at(row, peaks[i], level, lows[i]) if lows is not None
+                    else evidence_at(row, peaks[i], level))
         out.append(Assessment(
-            region_code=codes[row], hazard=hazard, level=level, stage=rules.stages.stage_for(lead), onset=onset,
-            ends=utc(starts_ns[row, firing[-1]] + slot_ns), lead_time_h=round(lead, 1),
-            evidence=(evidence_at(row, peak, level, firing[np.nanargmin(lowest[row, firing])])
-                      if lowest is not None else evidence_at(row, peak, level)), rule_version=rules.version))
+            region_code=names[row], hazard=hazard, level=level, stage=rules.stages.stage_for(lead),
+            onset=utc(onsets[i]), ends=utc(ends[i]), lead_time_h=round(lead, 1), evidence=evidence,
+            rule_version=rules.version))
     return out
+
+
+def most_severe(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Per row, the first slot of the lowest value among the marked slots (NaN never the lowest)."""
+    return np.where(among & ~np.isnan(values), values, np.inf).argmin(axis=1)
 
 
 def utc(nanoseconds) -> datetime:
@@ -84,4 +80,4 @@ def enabled_rows(thresholds: pd.DataFrame, hazard: str, codes: pd.Index) -> np.n
 
 
 def signed(value: float) -> str:
-    return f"{value:.1f}".replace("-", "−")
+    return f"{float(value):.1f}".replace("-", "−")  # (a float: numpy's own formatting is ten times slower)

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from triggers.assess import columns_under, enabled_rows, local_day_starts, per_region, signed, to_assessments
+from triggers.assess import columns_under, enabled_rows, per_region, signed, to_assessments
+from triggers.grid import DailyGrid, daily_grid, day_words
 from triggers.levels import COLOUR_LEVELS, LEVEL_NAMES, rank
 from triggers.model import Assessment, Evidence
 from triggers.rules import Rules
@@ -15,19 +16,15 @@ from triggers.units import tenths
 from triggers.weather import days_seen, drops_over, shortened_note
 
 
-def minima(daily: pd.DataFrame) -> pd.DataFrame:
-    return daily.pivot(index="region_code", columns="day", values="tmin").sort_index(axis=1)
-
-
-def assess_grades(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
+def assess_grades(daily: DailyGrid | pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
                   now: datetime) -> list[Assessment]:
     hazard = "cold_wave_grade"
+    daily = daily_grid(daily)
     if daily.empty:
         return []
-    tmin = minima(daily)
-    t = tmin.to_numpy(dtype=float)
+    t = daily.values["tmin"]
     drops = {h: drops_over(t, h // 24) for h in (24, 48, 72)}
-    thr = thresholds.reindex(tmin.index)
+    thr = thresholds.reindex(daily.codes)
     levels = np.zeros(t.shape, dtype=int)
     grade_at = np.full(t.shape, -1)
     for index in range(len(rules.ruleset.cold_wave_grade.grades)):
@@ -40,8 +37,8 @@ def assess_grades(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.
         level = np.array([rank(v) for v in thr[key + "level"]])[:, None]
         better = meets & (level > levels)
         levels, grade_at = np.where(better, level, levels), np.where(better, index, grade_at)
-    levels[~enabled_rows(thresholds, hazard, tmin.index)] = 0
-    days = pd.DatetimeIndex(tmin.columns)
+    levels[~enabled_rows(thresholds, hazard, daily.codes)] = 0
+    days = day_words(daily.days)
     names = columns_under(thr, f"{hazard}.grades.")
 
     seen = days_seen(t, 3)
@@ -52,35 +49,35 @@ def assess_grades(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.
         name_en = (english[row] if english is not None else "") or name
         d24, d48, d72 = (drops[h][row, day] for h in (24, 48, 72))
         note_zh, note_en = shortened_note(72, int(seen[row, day]))
-        values = {"day": days[day].date().isoformat(), "tmin_c": float(t[row, day]), "grade": name,
+        values = {"day": days[day]["iso"], "tmin_c": float(t[row, day]), "grade": name,
                   "drop_24h_c": float(d24), "drop_48h_c": float(d48), "drop_72h_c": float(d72)}
         if note_en:
             values["data_hours"] = int(seen[row, day]) * 24
         return Evidence(
-            zh=f"{days[day].month}月{days[day].day}日最低气温 {signed(t[row, day])} °C,24/48/72 小时降温 "
+            zh=f"{days[day]['month']}月{days[day]['day']}日最低气温 {signed(t[row, day])} °C,24/48/72 小时降温 "
                f"{d24:.1f}/{d48:.1f}/{d72:.1f} °C{note_zh} → {name}({LEVEL_NAMES[level]['zh']})",
-            en=f"min {signed(t[row, day])} °C on {days[day].day} {days[day]:%b}, drop in 24/48/72 h "
+            en=f"min {signed(t[row, day])} °C on {days[day]['day']} {days[day]['abbr']}, drop in 24/48/72 h "
                f"{d24:.1f}/{d48:.1f}/{d72:.1f} °C{note_en} → {name_en} ({level})",
             values=values)
 
-    starts = local_day_starts(days, tmin.index, tz_by_code)
-    return to_assessments(hazard, levels, starts, timedelta(days=1), tmin.index, rules, now, evidence_at)
+    return to_assessments(hazard, levels, daily.starts_ns(tz_by_code), timedelta(days=1), daily.codes, rules, now,
+                          evidence_at)
 
 
-def assess_persistent_cold(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
+def assess_persistent_cold(daily: DailyGrid | pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
                            now: datetime, normals: pd.Series | None = None) -> list[Assessment]:
     """N days running below the threshold, or their mean that far below the normal minimum.
 
     `normals`: the region's normal daily minimum for the season (degC), where known.
     """
     hazard = "persistent_cold"
+    daily = daily_grid(daily)
     if daily.empty:
         return []
-    tmin = minima(daily)
-    t = tmin.to_numpy(dtype=float)
-    thr = thresholds.reindex(tmin.index)
+    t = daily.values["tmin"]
+    thr = thresholds.reindex(daily.codes)
     run = thr[f"{hazard}.days"].fillna(3).to_numpy(dtype=int)
-    normal = (normals.reindex(tmin.index) if normals is not None else pd.Series(np.nan, index=tmin.index)).to_numpy()
+    normal = (normals.reindex(daily.codes) if normals is not None else pd.Series(np.nan, index=daily.codes)).to_numpy()
     levels = np.zeros(t.shape, dtype=int)
     for days in set(run):
         rows = run == days
@@ -100,21 +97,21 @@ def assess_persistent_cold(daily: pd.DataFrame, thresholds: pd.DataFrame, tz_by_
         # A run that meets the rule on its last day is cold from its first: mark every day of it.
         padded = np.pad(levels[rows], ((0, 0), (0, days - 1)))
         levels[rows] = np.lib.stride_tricks.sliding_window_view(padded, days, axis=1).max(axis=2)
-    levels[~enabled_rows(thresholds, hazard, tmin.index)] = 0
-    days_index = pd.DatetimeIndex(tmin.columns)
+    levels[~enabled_rows(thresholds, hazard, daily.codes)] = 0
+    words = day_words(daily.days)
 
     def evidence_at(row: int, day: int, level: str) -> Evidence:
         n = int(run[row])
         stretch = t[row, day:day + n]  # `day` is the first day of a qualifying run
-        first = days_index[day]
+        first = words[day]
         return Evidence(
-            zh=f"{first.month}月{first.day}日起连续 {n} 天最低气温不高于 {signed(stretch.max())} °C"
+            zh=f"{first['month']}月{first['day']}日起连续 {n} 天最低气温不高于 {signed(stretch.max())} °C"
                f"(平均 {signed(stretch.mean())} °C)→ 持续低温{LEVEL_NAMES[level]['zh']}",
-            en=f"{n} days from {first.day} {first:%b} with minima at most {signed(stretch.max())} °C "
+            en=f"{n} days from {first['day']} {first['abbr']} with minima at most {signed(stretch.max())} °C "
                f"(mean {signed(stretch.mean())} °C) → persistent cold {level}",
-            values={"first_day": first.date().isoformat(), "days": n, "highest_min_c": float(stretch.max()),
+            values={"first_day": first["iso"], "days": n, "highest_min_c": float(stretch.max()),
                     "mean_min_c": round(float(stretch.mean()), 1),
                     "normal_min_c": None if np.isnan(normal[row]) else float(normal[row])})
 
-    starts = local_day_starts(days_index, tmin.index, tz_by_code)
-    return to_assessments(hazard, levels, starts, timedelta(days=1), tmin.index, rules, now, evidence_at)
+    return to_assessments(hazard, levels, daily.starts_ns(tz_by_code), timedelta(days=1), daily.codes, rules, now,
+                          evidence_at)

@@ -8,13 +8,14 @@ import pandas as pd
 
 from triggers.coldwave import assess_cold_wave
 from triggers.daily_rules import assess_grades, assess_persistent_cold
+from triggers.grid import DailyGrid, HourlyGrid
 from triggers.hourly_rules import assess_frost, assess_shelter
 from triggers.model import Assessment
 from triggers.official import assess_official
 from triggers.rules import Rules
 
 
-def assess_weather(daily: pd.DataFrame, hourly: pd.DataFrame, warnings: pd.DataFrame, thresholds: pd.DataFrame,
+def assess_weather(daily: DailyGrid | pd.DataFrame, hourly: HourlyGrid | pd.DataFrame, warnings: pd.DataFrame, thresholds: pd.DataFrame,
                    tz_by_code: pd.Series, rules: Rules, now: datetime,
                    normals: pd.Series | None = None) -> list[Assessment]:
     """`daily`: local-day minima and wind; `hourly`: the forecast frame (may be empty for daily-only

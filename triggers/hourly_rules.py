@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from triggers.assess import enabled_rows, per_region, signed, to_assessments, zones_of
+from triggers.assess import enabled_rows, per_region, signed, to_assessments
+from triggers.grid import HourlyGrid, hour_words, hourly_grid, zones_of
 from triggers.levels import COLOUR_LEVELS, LEVEL_NAMES
 from triggers.model import Assessment, Evidence
 from triggers.rules import Rules
@@ -15,21 +16,8 @@ from triggers.rules import Rules
 HOUR = timedelta(hours=1)
 
 
-def hourly_matrix(hourly: pd.DataFrame, column: str) -> pd.DataFrame:
-    return hourly.pivot(index="region_code", columns="valid_time", values=column).sort_index(axis=1)
-
-
 def hours_ahead(times: pd.DatetimeIndex, now: datetime) -> np.ndarray:
     return (times.as_unit("ns").asi8 - pd.Timestamp(now).value) / 3.6e12
-
-
-def local_field(times: pd.DatetimeIndex, codes: pd.Index, tz_by_code: pd.Series, field: str) -> np.ndarray:
-    """Each region's local hour or month of each time (regions x times), one conversion per zone."""
-    zones = zones_of(codes, tz_by_code)
-    out = np.empty((len(codes), len(times)), dtype=int)
-    for zone in set(zones):
-        out[zones == zone] = getattr(times.tz_convert(zone), field).to_numpy()
-    return out
 
 
 def by_distinct(values: np.ndarray, matrix: np.ndarray, test) -> np.ndarray:
@@ -41,33 +29,40 @@ def by_distinct(values: np.ndarray, matrix: np.ndarray, test) -> np.ndarray:
     return out
 
 
-def starts_of(times: pd.DatetimeIndex, rows: int) -> np.ndarray:
-    return np.broadcast_to(times.as_unit("ns").asi8, (rows, len(times)))
+def starts_of(grid: HourlyGrid) -> np.ndarray:
+    return np.broadcast_to(grid.starts_ns, (len(grid.codes), len(grid.times)))
 
 
-def at_and_lowest(times: pd.DatetimeIndex, zone: str, values: np.ndarray, slot: int, low: int):
-    """The local time of the deciding hour, and (zh, en) words for the period's lowest hour if another."""
-    when = times[slot].tz_convert(zone)
-    if low == slot or values[low] >= values[slot]:
-        return when, "", ""
-    lowest = times[low].tz_convert(zone)
-    return (when, f";期间最低 {signed(values[low])} °C({lowest:%m月%d日%H时})",
-            f"; lowest {signed(values[low])} °C at {lowest:%d %b %H:%M}")
+class HourWords:
+    """Evidence for the deciding hour of a region, and for its period's lowest hour if another; each
+    zone's hours are written out once."""
+
+    def __init__(self, grid: HourlyGrid, tz_by_code: pd.Series):
+        self.zones = zones_of(grid.codes, tz_by_code)
+        self.iso = [t.isoformat() for t in grid.times]
+        self.by_zone = {zone: hour_words(grid.times, zone) for zone in set(self.zones)}
+
+    def at_and_lowest(self, row: int, values: np.ndarray, slot: int, low: int) -> tuple[str, str, str, str]:
+        """(zh, en) of the deciding hour, and (zh, en) words for the period's lowest hour if another."""
+        zh, en = self.by_zone[self.zones[row]]
+        if low == slot or values[low] >= values[slot]:
+            return zh[slot], en[slot], "", ""
+        return (zh[slot], en[slot], f";期间最低 {signed(values[low])} °C({zh[low]})",
+                f"; lowest {signed(values[low])} °C at {en[low]}")
 
 
-def assess_frost(hourly: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
+def assess_frost(hourly: HourlyGrid | pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
                  now: datetime) -> list[Assessment]:
     """Blue when the ground minimum reaches 0 degC within 48 h, yellow -3 within 24 h, orange -5 within 24 h
     (shipped values), only in the configured months (local month of each hour)."""
     hazard = "frost"
-    if hourly.empty:
+    grid = hourly_grid(hourly)
+    if grid.empty or "temp" not in grid.values and "ground_temp" not in grid.values:
         return []
-    on_ground = bool("ground_temp" in hourly and hourly["ground_temp"].notna().any())
-    values = hourly_matrix(hourly, "ground_temp" if on_ground else "temp")
-    times = pd.DatetimeIndex(values.columns)
-    v, ahead = values.to_numpy(dtype=float), hours_ahead(times, now)[None, :]
-    thr = thresholds.reindex(values.index)
-    local_month = local_field(times, values.index, tz_by_code, "month")
+    on_ground = "ground_temp" in grid.values
+    v, ahead = grid.values["ground_temp" if on_ground else "temp"], hours_ahead(grid.times, now)[None, :]
+    thr = thresholds.reindex(grid.codes)
+    local_month = grid.local_field(tz_by_code, "month")
     in_season = by_distinct(thr[f"{hazard}.months"].to_numpy(), local_month, lambda m, allowed: np.isin(m, allowed))
     levels = np.zeros(v.shape, dtype=int)
     for index, name in enumerate(COLOUR_LEVELS, start=1):
@@ -77,33 +72,30 @@ def assess_frost(hourly: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.
         with np.errstate(invalid="ignore"):
             meets = (np.round(v, 1) <= per_region(thr, key + "ground_min_c")) & (ahead <= per_region(thr, key + "within_h"))
         levels = np.where(meets & in_season & (index > levels), index, levels)
-    levels[~enabled_rows(thresholds, hazard, values.index)] = 0
-    zones = zones_of(values.index, tz_by_code)
+    levels[~enabled_rows(thresholds, hazard, grid.codes)] = 0
+    words = HourWords(grid, tz_by_code)
     what_zh, what_en = ("地面最低温度", "ground minimum") if on_ground else ("最低气温(无地温资料)", "air minimum (no ground data)")
 
     def evidence_at(row: int, hour: int, level: str, low: int) -> Evidence:
-        when, lowest_zh, lowest_en = at_and_lowest(times, zones[row], v[row], hour, low)
-        return Evidence(zh=f"{when:%m月%d日%H时}{what_zh} {signed(v[row, hour])} °C → 霜冻{LEVEL_NAMES[level]['zh']}"
-                           f"{lowest_zh}",
-                        en=f"{what_en} {signed(v[row, hour])} °C at {when:%d %b %H:%M} → frost {level}{lowest_en}",
-                        values={"at": times[hour].isoformat(), "value_c": float(v[row, hour]), "on_ground": on_ground,
-                                "lowest_at": times[low].isoformat(), "lowest_c": float(v[row, low])})
+        when_zh, when_en, lowest_zh, lowest_en = words.at_and_lowest(row, v[row], hour, low)
+        return Evidence(zh=f"{when_zh}{what_zh} {signed(v[row, hour])} °C → 霜冻{LEVEL_NAMES[level]['zh']}{lowest_zh}",
+                        en=f"{what_en} {signed(v[row, hour])} °C at {when_en} → frost {level}{lowest_en}",
+                        values={"at": words.iso[hour], "value_c": float(v[row, hour]), "on_ground": on_ground,
+                                "lowest_at": words.iso[low], "lowest_c": float(v[row, low])})
 
-    return to_assessments(hazard, levels, starts_of(times, len(values)), HOUR, values.index, rules, now, evidence_at,
-                          lowest=v)
+    return to_assessments(hazard, levels, starts_of(grid), HOUR, grid.codes, rules, now, evidence_at, lowest=v)
 
 
-def assess_shelter(hourly: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
+def assess_shelter(hourly: HourlyGrid | pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
                    now: datetime) -> list[Assessment]:
     """Night hours (local) within the next hours whose apparent temperature reaches a level."""
     hazard = "shelter"
-    if hourly.empty or hourly["apparent_temp"].isna().all():
+    grid = hourly_grid(hourly)
+    if "apparent_temp" not in grid.values:
         return []
-    values = hourly_matrix(hourly, "apparent_temp")
-    times = pd.DatetimeIndex(values.columns)
-    v, ahead = values.to_numpy(dtype=float), hours_ahead(times, now)[None, :]
-    thr = thresholds.reindex(values.index)
-    hour = local_field(times, values.index, tz_by_code, "hour")
+    v, ahead = grid.values["apparent_temp"], hours_ahead(grid.times, now)[None, :]
+    thr = thresholds.reindex(grid.codes)
+    hour = grid.local_field(tz_by_code, "hour")
     start, end = per_region(thr, f"{hazard}.night_start_hour"), per_region(thr, f"{hazard}.night_end_hour")
     night = np.where(start > end, (hour >= start) | (hour < end), (hour >= start) & (hour < end))
     soon = ahead <= per_region(thr, f"{hazard}.within_h")
@@ -115,17 +107,15 @@ def assess_shelter(hourly: pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: p
         with np.errstate(invalid="ignore"):
             meets = (np.round(v, 1) <= per_region(thr, key)) & night & soon
         levels = np.where(meets & (index > levels), index, levels)
-    levels[~enabled_rows(thresholds, hazard, values.index)] = 0
-    zones = zones_of(values.index, tz_by_code)
+    levels[~enabled_rows(thresholds, hazard, grid.codes)] = 0
+    words = HourWords(grid, tz_by_code)
 
     def evidence_at(row: int, slot: int, level: str, low: int) -> Evidence:
-        when, lowest_zh, lowest_en = at_and_lowest(times, zones[row], v[row], slot, low)
-        return Evidence(zh=f"{when:%m月%d日%H时}夜间体感温度 {signed(v[row, slot])} °C → 庇寒{LEVEL_NAMES[level]['zh']}"
-                           f"{lowest_zh}",
-                        en=f"apparent temperature {signed(v[row, slot])} °C at night, {when:%d %b %H:%M} → shelter "
+        when_zh, when_en, lowest_zh, lowest_en = words.at_and_lowest(row, v[row], slot, low)
+        return Evidence(zh=f"{when_zh}夜间体感温度 {signed(v[row, slot])} °C → 庇寒{LEVEL_NAMES[level]['zh']}{lowest_zh}",
+                        en=f"apparent temperature {signed(v[row, slot])} °C at night, {when_en} → shelter "
                            f"{level}{lowest_en}",
-                        values={"at": times[slot].isoformat(), "apparent_c": float(v[row, slot]),
-                                "lowest_at": times[low].isoformat(), "lowest_c": float(v[row, low])})
+                        values={"at": words.iso[slot], "apparent_c": float(v[row, slot]),
+                                "lowest_at": words.iso[low], "lowest_c": float(v[row, low])})
 
-    return to_assessments(hazard, levels, starts_of(times, len(values)), HOUR, values.index, rules, now, evidence_at,
-                          lowest=v)
+    return to_assessments(hazard, levels, starts_of(grid), HOUR, grid.codes, rules, now, evidence_at, lowest=v)

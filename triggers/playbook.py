@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from triggers.assess import DEFAULT_ZONE
+from triggers.grid import DEFAULT_ZONE
 from triggers.caseload import CASELOAD_COUNTS
 from triggers.levels import LEVEL_RANK, rank
 from triggers.validation import InvalidConfig, StrictModel, describe

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from triggers.assess import DEFAULT_ZONE
+from triggers.grid import DEFAULT_ZONE, DailyGrid, HourlyGrid
 from triggers.engine import assess_weather
 from triggers.festivals import FESTIVAL_NAMES, upcoming
 from triggers.manual import apply_manual
@@ -31,7 +31,6 @@ from triggers.pricelink import assess_price_linkage, subsidy_amounts
 from triggers.reconcile import reconcile
 from triggers.regioncodes import COUNTY_DIGITS
 from triggers.rules import Rules
-from triggers.weather import daily_weather
 from triggers.workdays import end_of_working_days_before
 from warning import delivery
 from warning.caseload import caseload_records, shelters_by_region
@@ -161,17 +160,17 @@ def festival_task_types(playbook) -> set[str]:
     return {t.type for hazard in ("festival", "festival_subsidy") for t in applicable(playbook, hazard, "start", "act")}
 
 
-def daily_frame(hourly: pd.DataFrame, daily_only: pd.DataFrame, tz_by_code: pd.Series) -> pd.DataFrame:
-    """Local-day values from hourly providers, beside those of providers that only give days."""
-    parts = [daily_weather(hourly, tz_by_code) if not hourly.empty else None, daily_only]
-    parts = [p for p in parts if p is not None and not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+def weather_grids(inputs: Inputs, tz_by_code: pd.Series) -> tuple[HourlyGrid, DailyGrid]:
+    """The hourly forecast as one grid, and local-day values from it beside those of providers that only
+    give days."""
+    hourly = HourlyGrid.from_frame(inputs.frames("hourly"))
+    return hourly, DailyGrid.of_hours(hourly, tz_by_code).combined(DailyGrid.from_frame(inputs.frames("daily")))
 
 
 @dataclass
 class Assessed:
     thresholds: pd.DataFrame
-    daily: pd.DataFrame
+    daily: DailyGrid
     warnings: pd.DataFrame
     assessments: list[Assessment]
 
@@ -181,8 +180,7 @@ def assess_inputs(inputs: Inputs, config: AppConfig, rules: Rules, as_of: dateti
     The rules are those in force in the cycle's month (Beijing time), so a replay judges it as then."""
     rules = rules.in_month(as_of.astimezone(ZoneInfo(DEFAULT_ZONE)).strftime("%Y-%m"))
     thresholds = rules.thresholds(config.regions)
-    hourly = inputs.frames("hourly")
-    daily = daily_frame(hourly, inputs.frames("daily"), config.tz_by_code)
+    hourly, daily = weather_grids(inputs, config.tz_by_code)
     warnings = active_warnings(inputs.frames("warnings"), as_of)
     return Assessed(thresholds, daily, warnings,
                     assess_weather(daily, hourly, warnings, thresholds, config.tz_by_code, rules, as_of))
@@ -227,7 +225,7 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
     failures = [p for p in inputs.pulled if p.error]
     return {
         "cycle_id": cycle_id, "scenario": source.name, "as_of": as_of.isoformat(),
-        "regions_assessed": int(daily["region_code"].nunique()) if not daily.empty else 0,
+        "regions_assessed": daily.regions_with_days(),
         "feeds": {"ok": len(inputs.pulled) - len(failures), "rejected": [p.error for p in failures],
                   "fallbacks": sum(p.fallback_from is not None for p in failures), "freshness": freshness,
                   "notes": [note for p in inputs.pulled if not p.error for note in p.notes]},

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from triggers.levels import COLOUR_LEVELS, LEVEL_NAMES
 from triggers.rules import Rules
 from warning.config import AppConfig
-from warning.cycle import Inputs, daily_frame
+from warning.cycle import Inputs, weather_grids
 from warning.feeds.replay import replay_source
 from warning.models import CycleRun
 
@@ -27,7 +27,7 @@ def daily_forecast(session: Session, config: AppConfig) -> tuple[CycleRun | None
     if daily is None:
         source = replay_source(session, cycle)
         inputs = Inputs(source.pull() if source else [], {})
-        daily = daily_frame(inputs.frames("hourly"), inputs.frames("daily"), config.tz_by_code)
+        daily = weather_grids(inputs, config.tz_by_code)[1].to_frame()
         _daily_of_cycle.clear()
         _daily_of_cycle[cycle.id] = daily
     return cycle, daily
