@@ -1,8 +1,8 @@
 """The full national cycle: every county-level region, 10-day hourly forecasts from a local Open-Meteo
 emulator, assess, reconcile, plan, persist, enqueue and deliver to a local receiver.
 
-    .venv/bin/python benchmarks/bench_cycle.py [--database-url URL] [--calm] [--per-province] [--batch N] [--senders N]
-        [--townships N]
+    .venv/bin/python benchmarks/bench_cycle.py [--database-url URL] [--as-of TIME] [--calm] [--per-province]
+        [--batch N] [--senders N] [--townships N]
 
 The emulator puts a sharp cold wave over the whole country (the worst case: every county gets
 alerts and task lists at once); --calm sends ordinary weather instead. The emulator and the webhook
@@ -15,7 +15,14 @@ worker`s would (each subscriber is still served by one at a time). --batch N mak
 take up to N events per POST (a `batch` body), as a national platform would. --townships N replaces the
 counties with N synthetic townships (nine-digit codes, spread evenly over the counties, each near
 its county's centre). By default the database is a fresh schema in PostgreSQL at
-127.0.0.1:5432/test (dropped afterwards).
+127.0.0.1:5432/test (dropped afterwards); a database given with --database-url must hold no alerts
+or messages (the benchmark refuses one that does, so it never writes into a deployment's data).
+
+The clock is fixed (--as-of, default 2026-01-19T00:00Z, a winter night): the emulator's forecast and the
+cycle's "now" are both that time, so the workload does not depend on the day it is run (frost only
+fires in spring and autumn; 元旦 and 春节 bring their payment decisions within three weeks of them:
+--as-of 2026-01-27T00:00Z measures that too). `commit_s` is the cycle from its pull to its commit;
+`wall_s` runs until the last message is delivered.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,20 +50,22 @@ from werkzeug.wrappers import Request  # noqa: E402
 from benchmarks.bench_delivery import SECRET, free_port, receive, wait_for  # noqa: E402
 from tests.conftest import read_regions, write_regions  # noqa: E402
 from tests.emulators import open_meteo_handler, synthetic_townships  # noqa: E402
-from warning.cycle import run_cycle  # noqa: E402
+from warning.cycle import Stopwatch, run_cycle  # noqa: E402
 from warning.db import make_engine, upgrade  # noqa: E402
 from warning.delivery import drain  # noqa: E402
-from warning.models import OutboxMessage  # noqa: E402
-from warning.runtime import Runtime  # noqa: E402
+from warning.feeds.http import Fetcher  # noqa: E402
+from warning.feeds.live import LiveSource  # noqa: E402
+from warning.models import Alert, OutboxMessage  # noqa: E402
+from warning.runtime import Runtime, settle_heap  # noqa: E402
 from warning.settings import SHIPPED_CONFIG_DIR, load_settings  # noqa: E402
-from warning.sources import open_source  # noqa: E402
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_AS_OF = "2026-01-19T00:00:00+00:00"
 
 
-def emulate(port: int, cold: bool) -> None:
+def emulate(port: int, cold: bool, as_of: datetime) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    handler = open_meteo_handler(cold=cold)
+    handler = open_meteo_handler(cold=cold, now=as_of)
     make_server("127.0.0.1", port, lambda env, start: handler(Request(env))(env, start), threaded=True).serve_forever()
 
 
@@ -80,6 +90,21 @@ def subscribers(url: str, config_dir: Path, per_province: bool, batch: int | Non
     return [{"name": f"province-{code}", "url": f"{url}/{code}", "regions": [code]} | common for code in provinces]
 
 
+def refuse_if_used(rt: Runtime) -> None:
+    with rt.sessions() as session:
+        used = session.scalar(select(func.count()).select_from(Alert)) or session.scalar(
+            select(func.count()).select_from(OutboxMessage))
+    if used:
+        raise SystemExit(f"{rt.engine.url.render_as_string(hide_password=True)} holds alerts or messages: "
+                         "give the benchmark an empty database, or none (a fresh schema, dropped afterwards)")
+
+
+def live_source(rt: Runtime, as_of: datetime) -> LiveSource:
+    fetch = rt.settings.feeds.fetch
+    return LiveSource(rt.settings.feeds, Fetcher(rt.http, fetch.connect_timeout_s, fetch.read_timeout_s,
+                                                 fetch.max_attempts, fetch.backoff_s), clock=lambda: as_of)
+
+
 def send_until_stopped(settings, stop) -> None:
     rt = Runtime.start(settings)
     while not stop.is_set():
@@ -101,20 +126,23 @@ def wait_until_sent(rt: Runtime, summary: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="default: a fresh schema in the local PostgreSQL")
+    parser.add_argument("--database-url", help="an empty database; default: a fresh schema in the local PostgreSQL")
+    parser.add_argument("--as-of", type=datetime.fromisoformat, default=DEFAULT_AS_OF,
+                        help=f"the cycle's clock, ISO 8601 with its offset (default {DEFAULT_AS_OF})")
     parser.add_argument("--calm", action="store_true", help="ordinary weather instead of a national cold wave")
     parser.add_argument("--per-province", action="store_true", help="one subscription per province, not one national")
     parser.add_argument("--townships", type=int, help="this many synthetic townships instead of the counties")
     parser.add_argument("--batch", type=int, help="subscribers take up to this many events per POST")
     parser.add_argument("--senders", type=int, default=1, help="processes sending, the cycle's own included")
     args = parser.parse_args()
+    as_of = args.as_of.astimezone(timezone.utc)
     folder = Path(tempfile.mkdtemp(prefix="coldwarn-cycle-"))
     config_dir = folder / "config"
     shutil.copytree(SHIPPED_CONFIG_DIR, config_dir)
     if args.townships:
         write_regions(config_dir, synthetic_townships(read_regions(config_dir), args.townships))
     forecast_port, receiver_port = free_port(), free_port()
-    processes = [multiprocessing.Process(target=emulate, args=(forecast_port, not args.calm), daemon=True),
+    processes = [multiprocessing.Process(target=emulate, args=(forecast_port, not args.calm, as_of), daemon=True),
                  multiprocessing.Process(target=receive, args=(receiver_port, str(folder / "received.log")), daemon=True)]
     for process in processes:
         process.start()
@@ -129,6 +157,8 @@ def main() -> None:
         "COLDWARN_SCENARIO": "", "COLDWARN_OPEN_METEO_URL": f"http://127.0.0.1:{forecast_port}/v1/forecast"}))
     try:
         upgrade(rt.engine)
+        refuse_if_used(rt)
+        settle_heap()  # as `coldwarn serve` and `worker` do once started
         stop = multiprocessing.Event()
         senders = [multiprocessing.Process(target=send_until_stopped, args=(rt.settings, stop), daemon=True)
                    for _ in range(args.senders - 1)]
@@ -136,7 +166,10 @@ def main() -> None:
             sender.start()
         before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.perf_counter()
-        summary = run_cycle(rt, open_source(rt, live=True))
+        summary = run_cycle(rt, live_source(rt, as_of), deliver=False)
+        committed = time.perf_counter() - started
+        with Stopwatch(summary["timings_ms"], summary["high_water_mb"]).stage("deliver"):
+            summary["deliveries"] = drain(rt.sessions, rt.http, rt.settings.delivery)
         wait_until_sent(rt, summary)
         wall = time.perf_counter() - started
         stop.set()
@@ -159,8 +192,10 @@ def main() -> None:
     print("  (plan runs inside persist and is counted in both)")
     print(f"subscribers: {'one per province' if args.per_province else 'one national'}, "
           f"{f'up to {args.batch} events' if args.batch else 'one event'} per POST; sending processes: {args.senders}")
-    print(f"RESULT {'townships' if args.townships else 'counties'}={summary['regions_assessed']} wall_s={wall:.2f} peak_rss_mb={peak:.0f} "
-          f"alerts={summary['alerts']['issued']} messages={summary['messages_enqueued']}")
+    print(f"as of {as_of.isoformat()}; festivals decided: {summary['festivals']['decided']}")
+    print(f"RESULT {'townships' if args.townships else 'counties'}={summary['regions_assessed']} "
+          f"commit_s={committed:.2f} wall_s={wall:.2f} peak_rss_mb={peak:.0f} "
+          f"alerts={summary['alerts']['issued']} tasks={summary['tasks_created']} messages={summary['messages_enqueued']}")
 
 
 if __name__ == "__main__":

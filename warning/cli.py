@@ -86,13 +86,14 @@ def start_runtime(migrate: bool = False):
     """The runtime on a database at the newest schema: migrated first if `migrate`, else refused with
     the command that migrates it (not a SQL traceback about a missing table)."""
     from warning.db import missing_migrations, upgrade
-    from warning.runtime import Runtime
+    from warning.runtime import Runtime, settle_heap
     rt = Runtime.start(load_settings())
     if migrate:
         upgrade(rt.engine)
     elif behind := missing_migrations(rt.engine):
         rt.close()
         raise click.ClickException(f"the database is not migrated ({behind}): run `coldwarn db upgrade`")
+    settle_heap()
     return rt
 
 

@@ -320,20 +320,19 @@ class CycleWriter:
             counts["by_hazard"].setdefault(hazard, {})[level] = n
         return counts
 
-    def _new_alerts(self, decisions: list[Decision]) -> dict[int, Alert]:
-        """The alerts the issue decisions create, inserted together (their ids come back in one round trip)."""
-        alerts = {}
+    def _new_alerts(self, decisions: list[Decision]) -> dict[int, SimpleNamespace]:
+        """The alerts the issue decisions create, inserted together as rows, not ORM objects (a national
+        cold wave issues thousands); what the cycle goes on to read of them is each row and its id."""
+        rows = []
         for decision in decisions:
             a = decision.assessment
             episode = self.episodes.get((a.region_code, a.hazard), 0) + 1
             self.episodes[(a.region_code, a.hazard)] = episode
-            alert = Alert(region_code=a.region_code, hazard=a.hazard, episode=episode, status="open",
-                          issued_at=self.as_of, resolved_at=None, resolve_reason=None)
-            self._fill(alert, decision)
-            alerts[id(decision)] = alert
-        self.session.add_all(alerts.values())
-        self.session.flush()
-        return alerts
+            rows.append({"region_code": a.region_code, "hazard": a.hazard, "episode": episode, "status": "open",
+                         "issued_at": self.as_of, "resolved_at": None, "resolve_reason": None,
+                         **self._filled(decision)})
+        ids = insert_rows(self.session, Alert.__table__, rows) if rows else []
+        return {id(decision): SimpleNamespace(id=new_id, **row) for decision, row, new_id in zip(decisions, rows, ids)}
 
     def _issue(self, decision: Decision, alert: Alert) -> None:
         self.outbox.add("alert.issued", alert.region_code, alert_data(alert, self.regions[alert.region_code]))
@@ -383,10 +382,15 @@ class CycleWriter:
                         alert_data(alert, self.regions[alert.region_code], alert.level, decision.reason))
 
     def _fill(self, alert: Alert, decision: Decision) -> None:
+        for name, value in self._filled(decision).items():
+            setattr(alert, name, value)
+
+    def _filled(self, decision: Decision) -> dict:
+        """What an issue, update or keep writes on its alert: the assessment's numbers, now."""
         a = decision.assessment
-        alert.level, alert.stage, alert.onset, alert.ends = a.level, a.stage, a.onset, a.ends
-        alert.lead_time_h, alert.evidence, alert.rule_version = a.lead_time_h, a.evidence.as_dict(), a.rule_version
-        alert.quiet_cycles, alert.updated_at = 0, self.as_of
+        return {"level": a.level, "stage": a.stage, "onset": a.onset, "ends": a.ends, "lead_time_h": a.lead_time_h,
+                "evidence": a.evidence.as_dict(), "rule_version": a.rule_version, "quiet_cycles": 0,
+                "updated_at": self.as_of}
 
     def _alert_still_needing(self, task: Task) -> Alert | None:
         others = self.session.scalars(select(Alert).where(Alert.region_code == task.region_code,
