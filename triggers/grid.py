@@ -68,6 +68,23 @@ class HourlyGrid:
                    {name: filled(shape, rows, cols, hourly[name]) for name in HOURLY_VALUES
                     if name in hourly and hourly[name].notna().any()})
 
+    @classmethod
+    def from_frames(cls, frames: list[pd.DataFrame]) -> HourlyGrid:
+        """From a feed's tables (one per request), piece by piece: never one long table of them all."""
+        pieces = [cls.from_frame(frame) for frame in frames if not frame.empty]
+        if len(pieces) < 2:
+            return pieces[0] if pieces else cls.from_frame(pd.DataFrame())
+        codes = pd.Index(np.unique(np.concatenate([piece.codes.to_numpy() for piece in pieces])), name="region_code")
+        times = np.unique(np.concatenate([piece.starts_ns for piece in pieces]))
+        values = {}
+        for name in dict.fromkeys(name for piece in pieces for name in piece.values):
+            values[name] = np.full((len(codes), len(times)), np.nan)
+            for piece in pieces:  # a region in two pieces: the later one's values count, as in one table
+                if name in piece.values:
+                    at = np.ix_(codes.get_indexer(piece.codes), np.searchsorted(times, piece.starts_ns))
+                    values[name][at] = piece.values[name]
+        return cls(codes, pd.DatetimeIndex(times.astype("datetime64[ns]")).tz_localize("UTC"), values)
+
     @property
     def empty(self) -> bool:
         return len(self.codes) == 0

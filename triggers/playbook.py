@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import string
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,6 +21,12 @@ PLACEHOLDERS = {"people", "shelters", "capacity", "amount_yuan", "per_person_urb
 NOT_ON_RECORD = "—"
 
 
+@functools.cache
+def placeholders_in(text: str) -> tuple[str, ...]:
+    """The placeholder names a text uses (read once per text: a national cycle renders tens of thousands)."""
+    return tuple(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(text) if name is not None))
+
+
 class Text(StrictModel):
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
@@ -27,8 +34,7 @@ class Text(StrictModel):
     @field_validator("zh", "en")
     @classmethod
     def known_placeholders(cls, value: str) -> str:
-        used = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        unknown = used - PLACEHOLDERS
+        unknown = set(placeholders_in(value)) - PLACEHOLDERS
         if unknown:
             raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {sorted(PLACEHOLDERS)}")
         return value
@@ -197,8 +203,8 @@ def shown(key: str, value, lang: str) -> str:
 
 
 def render(text: Text, values: dict) -> dict:
-    return {lang: getattr(text, lang).format_map({k: shown(k, values.get(k), lang) for k in PLACEHOLDERS})
-            for lang in ("zh", "en")}
+    return {lang: words.format_map({k: shown(k, values.get(k), lang) for k in placeholders_in(words)})
+            for lang, words in (("zh", text.zh), ("en", text.en))}
 
 
 def plan_tasks(playbook: Playbook, *, hazard: str, level: str, stage: str, onset: datetime,
@@ -221,7 +227,8 @@ def instance_of(template: TaskTemplate, hazard: str, stage: str, due: datetime, 
                 number: int = 1) -> PlannedTask:
     q = quantities(template, caseload, shelters, subsidy)
     return PlannedTask(type=template.type, rule=f"{hazard}/{template.level_for(hazard)}+/{stage}", due_at=due,
-                       quantities=q, role=template.role.model_dump(), title=render(template.title, q),
+                       quantities=q, role={"zh": template.role.zh, "en": template.role.en},
+                       title=render(template.title, q),
                        instructions=render(template.instructions, q), instance=number)
 
 

@@ -9,6 +9,7 @@ import resource
 import time
 import uuid
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,8 +94,11 @@ class Inputs:
     fetched_at: dict[int, datetime]  # id(pulled) -> when the payload in use was fetched
 
     def frames(self, shape: str) -> pd.DataFrame:
-        ok = [p.frame for p in self.pulled if p.ok and shape_of(p) == shape]
+        ok = self.pieces(shape)
         return pd.concat(ok, ignore_index=True) if ok else pd.DataFrame()
+
+    def pieces(self, shape: str) -> list[pd.DataFrame]:
+        return [p.frame for p in self.pulled if p.ok and shape_of(p) == shape]
 
     def data_times(self) -> dict[str, list[datetime | None]]:
         times: dict[str, list] = {}
@@ -163,7 +167,7 @@ def festival_task_types(playbook) -> set[str]:
 def weather_grids(inputs: Inputs, tz_by_code: pd.Series) -> tuple[HourlyGrid, DailyGrid]:
     """The hourly forecast as one grid, and local-day values from it beside those of providers that only
     give days."""
-    hourly = HourlyGrid.from_frame(inputs.frames("hourly"))
+    hourly = HourlyGrid.from_frames(inputs.pieces("hourly"))
     return hourly, DailyGrid.of_hours(hourly, tz_by_code).combined(DailyGrid.from_frame(inputs.frames("daily")))
 
 
@@ -250,9 +254,12 @@ def finish(rt: Runtime, cycle_id: str, status: str, summary: dict, error: str | 
 
 
 def record_feed_runs(session: Session, cycle_id: str, pulled: list[Pulled]) -> None:
-    # payloads kept at zlib's usual level: a tenth larger than at the most (9), in half the time
+    # payloads kept at zlib's usual level: a tenth larger than at the most (9), in half the time; two at
+    # once (zlib lets go of the interpreter while it works)
+    with ThreadPoolExecutor(2) as pool:
+        packed = list(pool.map(lambda p: gzip.compress(p.payload, 6) if p.payload is not None else None, pulled))
     tally = Tally()
-    for p in pulled:
+    for p, payload_gzip in zip(pulled, packed):
         status = "ok" if not p.error else "rejected" if p.payload is not None else "failed"
         tally.count("coldwarn_feed_fetches", {"feed": p.feed, "status": status})
         tally.observe("coldwarn_feed_fetch_duration_seconds", {"feed": p.feed}, p.elapsed_ms / 1000)
@@ -261,7 +268,7 @@ def record_feed_runs(session: Session, cycle_id: str, pulled: list[Pulled]) -> N
             fetched_at=utcnow(), status=status, attempts=p.attempts, elapsed_ms=p.elapsed_ms,
             fallback_from=p.fallback_from, rows=len(p.frame) if p.ok and not p.error else 0, error=p.error,
             notes="\n".join(p.notes) or None,
-            request=p.request, payload_gzip=gzip.compress(p.payload, 6) if p.payload is not None else None,
+            request=p.request, payload_gzip=payload_gzip,
             payload_sha256=hashlib.sha256(p.payload).hexdigest() if p.payload is not None else None))
     tally.write(session)
 

@@ -47,3 +47,12 @@ def test_a_bulk_write_rolled_back_leaves_nothing(make_runtime):
         raise RuntimeError("the cycle failed after writing its tasks")
     with rt.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+def test_a_time_without_a_zone_is_refused_not_guessed(make_runtime):
+    rt = make_runtime()
+    row = task_row("220102", None) | {"due_at": datetime(2026, 1, 18, 8, 30)}
+    with pytest.raises(Exception, match="naive datetime"), rt.sessions.begin() as session:
+        insert_rows(session, Task.__table__, [row])
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Task)) == 0
