@@ -32,6 +32,7 @@ class HttpSession(requests.Session):
     def __init__(self):
         super().__init__()
         self.environment_by_host: dict[tuple, tuple[float, dict]] = {}
+        self.pool_by_url: dict[str, tuple[float, object, str]] = {}  # url -> (read at, pool, target)
         for scheme in ("http://", "https://"):
             self.mount(scheme, DeadlineAdapter(pool_maxsize=CONNECTIONS_PER_HOST))
 
@@ -49,14 +50,10 @@ class HttpSession(requests.Session):
     def post_once(self, url: str, body: bytes, headers: dict, timeout_s: float) -> tuple[int, dict, bytes]:
         """POST once, no redirects followed, on a kept-alive connection; the status, the headers and
         the first READ_LIMIT bytes of the answer. Raises requests' or urllib3's errors."""
-        request = prepared(url)
-        settings = self.merge_environment_settings(url, {}, True, None, None)
-        adapter = self.get_adapter(url)
-        pool = adapter.get_connection_with_tls_context(request, settings["verify"], settings["proxies"], settings["cert"])
-        adapter.cert_verify(pool, url, settings["verify"], settings["cert"])
+        pool, target = self.pool_for(url)
         sent_headers = CaseInsensitiveDict(self.headers)
         sent_headers.update(headers)
-        response = pool.urlopen("POST", adapter.request_url(request, settings["proxies"]), body=body,
+        response = pool.urlopen("POST", target, body=body,
                                 headers=dict(sent_headers.items()), redirect=False, assert_same_host=False,
                                 retries=False, preload_content=False,
                                 timeout=urllib3.Timeout(connect=min(5.0, timeout_s), read=timeout_s))
@@ -69,6 +66,22 @@ class HttpSession(requests.Session):
         finally:
             response.release_conn()
         return response.status, response.headers, answer
+
+
+    def pool_for(self, url: str) -> tuple[urllib3.HTTPConnectionPool, str]:
+        """The connection pool requests would choose for this URL (its proxy, its CA bundle checked on
+        disk) and the target to ask it for, chosen again as often as the environment is read (choosing
+        it on every send was a tenth of the send), or when the pool has been closed (evicted)."""
+        read_at, pool, target = self.pool_by_url.get(url, (None, None, ""))
+        if read_at is None or time.monotonic() - read_at >= ENVIRONMENT_TTL_S or pool.pool is None:
+            request, settings, adapter = prepared(url), self.merge_environment_settings(url, {}, True, None, None), \
+                self.get_adapter(url)
+            pool = adapter.get_connection_with_tls_context(request, settings["verify"], settings["proxies"],
+                                                           settings["cert"])
+            adapter.cert_verify(pool, url, settings["verify"], settings["cert"])
+            target = adapter.request_url(request, settings["proxies"])
+            self.pool_by_url[url] = (time.monotonic(), pool, target)
+        return pool, target
 
 
 CUT_OFF = ("answer cut off: its headers say neither Content-Length, chunked Transfer-Encoding nor "

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer, sessionmaker
 
@@ -246,10 +246,10 @@ def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings,
                 delivered.append({"outbox_id": s.claimed.outbox_id, "at": s.at})
             else:
                 counts[record_failure(session, failed[s.claimed.outbox_id], s, subscribers, settings, marked)] += 1
-        # Deliveries, nearly every send, as one executemany with no rows loaded; the attempts as rows
+        # Deliveries, nearly every send, as one statement with no rows loaded; the attempts as rows
         # (the ORM would send multi-row statements that psycopg parses afresh each time).
         if delivered:
-            session.execute(MARK_DELIVERED, delivered)
+            mark_delivered(session, delivered)
             counts["delivered"] += len(delivered)
         write_rows(session, DeliveryAttempt.__table__, [attempt_row(s) for s in sent])
         tally = Tally()
@@ -264,6 +264,18 @@ OUTBOX = OutboxMessage.__table__  # (Core: an ORM update() given a list of rows 
 MARK_DELIVERED = (update(OUTBOX).where(OUTBOX.c.id == bindparam("outbox_id"))
                   .values(status="delivered", delivered_at=bindparam("at"), attempts=OUTBOX.c.attempts + 1,
                           last_error=None))
+# PostgreSQL: the whole run in one statement, from two arrays (an executemany is a statement per row)
+MARK_DELIVERED_FROM_ARRAYS = text(
+    "UPDATE outbox SET status = 'delivered', delivered_at = sent.at, attempts = outbox.attempts + 1, last_error = NULL "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:ats AS timestamptz[])) AS sent(id, at) WHERE outbox.id = sent.id")
+
+
+def mark_delivered(session, delivered: list[dict]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(MARK_DELIVERED_FROM_ARRAYS, {"ids": [d["outbox_id"] for d in delivered],
+                                                     "ats": [d["at"] for d in delivered]})
+    else:
+        session.execute(MARK_DELIVERED, delivered)
 
 
 def attempt_row(sent: Sent) -> dict:

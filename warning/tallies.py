@@ -4,6 +4,7 @@ restart loses nothing, and pruning old rows never makes a counter go down."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 
@@ -22,7 +23,20 @@ HISTOGRAMS = {"coldwarn_delivery_latency_seconds": LATENCY_BUCKETS,
 
 
 def label_key(labels: dict) -> str:
-    return json.dumps(sorted(labels.items()), ensure_ascii=False)
+    return key_of(tuple(sorted(labels.items())))
+
+
+@functools.lru_cache(maxsize=4096)
+def key_of(items: tuple) -> str:
+    """(A send adds to some fifteen series: their keys are written once, not again for every send.)"""
+    return json.dumps(items, ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=1024)
+def bucket_keys(name: str, items: tuple) -> list[tuple[float, str]]:
+    """A histogram's buckets for these labels: each upper bound with its series' key."""
+    return [(bound, label_key(dict(items) | {"le": "+Inf" if bound == INF else repr(float(bound))}))
+            for bound in (*HISTOGRAMS[name], INF)]
 
 
 class Tally:
@@ -37,9 +51,10 @@ class Tally:
 
     def observe(self, name: str, labels: dict, seconds: float) -> None:
         """One observation of a histogram: its cumulative buckets, sum and count."""
-        for bound in (*HISTOGRAMS[name], INF):
+        items = tuple(sorted(labels.items()))
+        for bound, key in bucket_keys(name, items):
             if seconds <= bound:
-                self.count(f"{name}_bucket", labels | {"le": "+Inf" if bound == INF else repr(float(bound))})
+                self.increments[(f"{name}_bucket", key)] += 1
         self.count(f"{name}_sum", labels, seconds)
         self.count(f"{name}_count", labels)
 

@@ -84,6 +84,16 @@ def test_sends_to_one_receiver_reuse_one_connection(serve):
     assert len({port for port, _ in got}) == 1 and len(got) == 3
 
 
+def test_more_receivers_than_pools_kept_all_get_their_messages(serve):
+    # requests keeps 10 connection pools and closes the least recently used: a pool remembered for a
+    # receiver may have been closed since, and must be chosen afresh, not used closed.
+    receivers = [serve() for _ in range(12)]
+    session = HttpSession()
+    for _ in range(2):
+        assert [send(session, url) for url, _ in receivers] == [DELIVERED] * 12
+    assert [len(got) for _, got in receivers] == [2] * 12
+
+
 def test_a_long_answer_is_read_only_in_part_and_its_connection_not_reused(serve):
     # As much as is read first; the rest comes later, when the next request may already be on its way.
     url, got = serve(answer=[b"x" * READ_LIMIT, b"y" * 100_000])
