@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import logging
 import resource
 import time
@@ -254,13 +252,11 @@ def finish(rt: Runtime, cycle_id: str, status: str, summary: dict, error: str | 
 
 
 def record_feed_runs(session: Session, cycle_id: str, pulled: list[Pulled]) -> None:
-    # payloads kept at zlib's usual level: a tenth larger than at the most (9), in half the time; two at
-    # once (zlib lets go of the interpreter while it works)
-    with ThreadPoolExecutor(2) as pool:
-        packed = list(pool.map(lambda p: gzip.compress(p.payload, 6) if p.payload is not None else None, pulled))
+    with ThreadPoolExecutor(2) as pool:  # (those not packed yet, two at once: zlib lets go of the interpreter)
+        list(pool.map(Pulled.pack, pulled))
     tally = Tally()
-    for p, payload_gzip in zip(pulled, packed):
-        status = "ok" if not p.error else "rejected" if p.payload is not None else "failed"
+    for p in pulled:
+        status = "ok" if not p.error else "rejected" if p.fetched else "failed"
         tally.count("coldwarn_feed_fetches", {"feed": p.feed, "status": status})
         tally.observe("coldwarn_feed_fetch_duration_seconds", {"feed": p.feed}, p.elapsed_ms / 1000)
         session.add(FeedRun(
@@ -268,8 +264,7 @@ def record_feed_runs(session: Session, cycle_id: str, pulled: list[Pulled]) -> N
             fetched_at=utcnow(), status=status, attempts=p.attempts, elapsed_ms=p.elapsed_ms,
             fallback_from=p.fallback_from, rows=len(p.frame) if p.ok and not p.error else 0, error=p.error,
             notes="\n".join(p.notes) or None,
-            request=p.request, payload_gzip=payload_gzip,
-            payload_sha256=hashlib.sha256(p.payload).hexdigest() if p.payload is not None else None))
+            request=p.request, payload_gzip=p.packed, payload_sha256=p.sha256))
     tally.write(session)
 
 

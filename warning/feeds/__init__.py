@@ -10,6 +10,8 @@ Warnings frame: see warning.feeds.warnings.WARNING_COLUMNS.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 from dataclasses import dataclass, field
 
@@ -70,7 +72,22 @@ class Pulled:
     elapsed_ms: float = 0.0
     fallback_from: int | None = None
     notes: list[str] = field(default_factory=list)  # what was read but is worth saying (a cut horizon)
+    packed: bytes | None = None  # the payload gzipped for the archive, once packed (the raw bytes let go)
+    sha256: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.frame is not None
+
+    @property
+    def fetched(self) -> bool:
+        """Whether a payload came (read or refused), as against a failure to fetch one."""
+        return self.payload is not None or self.packed is not None
+
+    def pack(self) -> None:
+        """Gzip the payload for the archive and let the raw bytes go: a national pull of townships held
+        640 MB of them until the cycle stored them. (zlib's usual level: a tenth larger than at the
+        most, 9, in half the time.)"""
+        if self.payload is not None:
+            self.packed, self.sha256 = gzip.compress(self.payload, 6), hashlib.sha256(self.payload).hexdigest()
+            self.payload = None

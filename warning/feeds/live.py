@@ -54,7 +54,9 @@ class LiveSource:
         except (FetchFailed, OSError) as error:
             attempts = getattr(error, "attempts", 1)
             return failed(fmt, source, f"{url}: {error}", request, key, attempts, getattr(error, "elapsed_ms", 0.0))
-        return parsed(fmt, source, got.payload, request, key, got.attempts, got.elapsed_ms)
+        pulled = parsed(fmt, source, got.payload, request, key, got.attempts, got.elapsed_ms)
+        pulled.pack()  # here, in the fetching thread: the archive's copy, while other requests wait on the network
+        return pulled
 
     def forecast_jobs(self, located: pd.DataFrame) -> list[Callable[[], Pulled]]:
         if self.settings.forecast == "qweather":
