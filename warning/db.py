@@ -113,14 +113,16 @@ def write_rows(session: Session, table: Table, rows: list[dict]) -> None:
     defaults = {c.name: c.default for c in table.columns if c.name not in names and c.default is not None
                 and not c.default.is_sequence}
     columns = [table.c[name] for name in [*names, *defaults]]
-    formats = [copy_format(column) for column in columns]
     fixed = [d.arg if d.is_scalar else d.arg(None) for d in defaults.values()]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(*filter(None, (table.schema, table.name))), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
     with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
         for start in range(0, len(rows), COPY_CHUNK_ROWS):
-            copy.write("".join("\t".join(write(value) for write, value in zip(formats, [row[n] for n in names] + fixed))
-                               + "\n" for row in rows[start:start + COPY_CHUNK_ROWS]))
+            chunk = rows[start:start + COPY_CHUNK_ROWS]
+            # column by column: each column's formatter over all its values, then the rows joined
+            texts = [list(map(copy_format(column), values)) for column, values in zip(columns, [
+                [row[name] for row in chunk] for name in names] + [[value] * len(chunk) for value in fixed])]
+            copy.write("\n".join(map("\t".join, zip(*texts))) + "\n")
 
 
 COPY_CHUNK_ROWS = 5000
@@ -144,7 +146,15 @@ def copy_format(column) -> Callable[[object], str]:
     if isinstance(kind, JSON):
         return lambda value: escaped(jsontext.dumps_text(value))
     text_of = next((write for types, write in COPY_TEXT if isinstance(kind, types)), lambda value: escaped(str(value)))
-    return lambda value: COPY_NULL if value is None else text_of(value)
+    known: dict = {None: COPY_NULL}  # (a cycle's rows repeat their times and codes: each written once)
+
+    def write(value) -> str:
+        try:
+            return known[value]
+        except KeyError:
+            known[value] = written = text_of(value)
+            return written
+    return write
 
 
 def escaped(text: str) -> str:
