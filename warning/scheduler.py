@@ -25,7 +25,7 @@ from warning.leader import CYCLE_LOCK, PRUNE_LOCK, abandon_cut_off_cycles, clust
 from warning.logs import instance_id
 from warning.maintenance import prune_snapshots
 from warning.models import JobRun, utcnow
-from warning.runtime import Runtime
+from warning.runtime import Runtime, give_back_free_memory
 from warning.tallies import add_to
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,10 @@ def run_due_cycle(rt: Runtime, source: Source) -> dict | None:
             due = cycle_due(session, now, rt.settings.schedule.cycle_minutes)
         if not due:
             return None
-        summary = run_cycle(rt, source, deliver=False, lead=held)
+        try:
+            summary = run_cycle(rt, source, deliver=False, lead=held)
+        finally:
+            give_back_free_memory()  # a long-running process: what the cycle's tables took goes back
         return {"alerts_issued": summary["alerts"]["issued"], "messages": summary["messages_enqueued"],
                 "tasks_created": summary["tasks_created"]}
 
