@@ -412,55 +412,73 @@ class CycleWriter:
     def apply_festivals(self) -> dict:
         """元旦 and 春节 within notice, decided once per region and day: tasks to pay benefits early and,
         where the region's rules set one, the holiday subsidy. A payment task already open (a cold
-        wave's) is the one task for both, due by the earlier time."""
+        wave's) is the one task for both, due by the earlier time. The decisions of every county go in
+        together, and the open tasks they bring forward in a statement per due time."""
         counts = {"decided": 0, "subsidy_yuan": 0.0}
         rules, decided = self.rt.config.rules, set(self.session.execute(
             select(Festival.region_code, Festival.festival, Festival.day)).all())
+        due = []
         for code, region in self.regions.items():
             if len(code) != COUNTY_DIGITS:  # benefits are paid by the county: a township gets none of its own
                 continue
             rule = rules.in_month(self.as_of.strftime("%Y-%m")).for_chain(rules.override_chain(region)).festival
             local_day = self.as_of.astimezone(ZoneInfo(region["timezone"])).date()
-            for name, day in (upcoming(local_day, rule.festivals, rule.notice_days) if rule.enabled else []):
-                if (code, name, day) not in decided:
-                    self._festival(code, region, rule, name, day)
-                    counts["decided"] += 1
+            due += [(code, rule, name, day) for name, day in (upcoming(local_day, rule.festivals, rule.notice_days)
+                                                              if rule.enabled else []) if (code, name, day) not in decided]
+        rows = [self._festival_row(*decision) for decision in due]
+        ids = insert_rows(self.session, Festival.__table__, rows) if rows else []
+        festivals = [SimpleNamespace(id=new_id, **row) for row, new_id in zip(rows, ids)]
+        open_types = {festival.region_code: {t for t, n in self._open_types(festival.region_code).items() if n > 0}
+                      for festival in festivals}
+        self._bring_forward(festivals, open_types)
+        for festival in festivals:
+            self._plan_festival(festival)
+        counts["decided"] = len(festivals)
         self._send_task_lists()
         counts["subsidy_yuan"] = round(self.session.scalar(select(func.coalesce(func.sum(Festival.total_yuan), 0))
                                                            .where(Festival.decided_at == self.as_of)), 2)
         return counts
 
-    def _festival(self, code: str, region: dict, rule, name: str, day) -> None:
-        caseload = self.caseloads.get(code)
-        per_person = rule.subsidy.per_person_yuan
+    def _festival_row(self, code: str, rule, name: str, day) -> dict:
+        caseload, per_person = self.caseloads.get(code), rule.subsidy.per_person_yuan
         recipients = sum(int(caseload[group]) for group in rule.subsidy.groups) if caseload else None
-        festival = Festival(region_code=code, festival=name, day=day,
-                            pay_by=end_of_working_days_before(day, rule.pay_working_days_before, region["timezone"]),
-                            per_person_yuan=per_person, recipients=recipients,
-                            total_yuan=recipients * per_person if recipients is not None and per_person else None,
-                            rule_version=self.rt.config.rules.version, decided_at=self.as_of)
-        self.session.add(festival)
-        self.session.flush()
-        words = {"festival": FESTIVAL_NAMES[name], "day": day.isoformat()}
-        paid = {"per_person": per_person, "recipients": recipients, "amount_yuan": festival.total_yuan}
+        return {"region_code": code, "festival": name, "day": day,
+                "pay_by": end_of_working_days_before(day, rule.pay_working_days_before, self.regions[code]["timezone"]),
+                "per_person_yuan": per_person, "recipients": recipients,
+                "total_yuan": recipients * per_person if recipients is not None and per_person else None,
+                "rule_version": self.rt.config.rules.version, "decided_at": self.as_of}
+
+    def _plan_festival(self, festival: SimpleNamespace) -> None:
+        """(The county's open types as they are now: a second festival within notice sees the first's.)"""
+        code = festival.region_code
         open_types = {t for t, n in self._open_types(code).items() if n > 0}
-        self._bring_forward(code, open_types, festival.pay_by)
+        words = {"festival": FESTIVAL_NAMES[festival.festival], "day": festival.day.isoformat()}
+        paid = {"per_person": festival.per_person_yuan, "recipients": festival.recipients,
+                "amount_yuan": festival.total_yuan}
         planned = []
-        for hazard, values in [("festival", words)] + ([("festival_subsidy", words | paid)] if per_person else []):
+        for hazard, values in [("festival", words)] + ([("festival_subsidy", words | paid)]
+                                                       if festival.per_person_yuan else []):
             planned += plan_tasks(self.rt.config.playbook, hazard=hazard, level="start", stage="act",
-                                  onset=festival.pay_by, now=self.as_of, caseload=caseload, shelters=[],
-                                  subsidy=values, existing_types=frozenset(open_types), zone=region["timezone"])
+                                  onset=festival.pay_by, now=self.as_of, caseload=self.caseloads.get(code), shelters=[],
+                                  subsidy=values, existing_types=frozenset(open_types),
+                                  zone=self.regions[code]["timezone"])
         self._add_tasks(planned, code, festival=festival)
 
-    def _bring_forward(self, code: str, open_types: set[str], pay_by: datetime) -> None:
-        """An open task of a type the festival calls for is due by the festival's time, if that is earlier
-        (never before now: a task is not made late by the cycle that plans it)."""
-        types = festival_task_types(self.rt.config.playbook) & open_types
-        due = max(pay_by, self.as_of)
-        if types:
-            self.session.execute(update(Task).where(Task.region_code == code, Task.type.in_(types),
+    def _bring_forward(self, festivals: list[SimpleNamespace], open_types: dict[str, set[str]]) -> None:
+        """An open task of a type a festival calls for is due by the festival's time, if that is earlier
+        (never before now: a task is not made late by the cycle that plans it). One statement for all
+        the counties with the same due time and types."""
+        called_for = festival_task_types(self.rt.config.playbook)
+        counties = defaultdict(list)
+        for festival in festivals:
+            types = called_for & open_types[festival.region_code]
+            if types:
+                counties[(max(festival.pay_by, self.as_of), tuple(sorted(types)))].append(festival.region_code)
+        for (due, types), codes in counties.items():
+            self.session.execute(update(Task).where(Task.region_code.in_(codes), Task.type.in_(types),
                                                     Task.status.in_(ACTIVE), Task.due_at > due)
-                                 .values(due_at=due, updated_at=self.as_of))
+                                 .values(due_at=due, updated_at=self.as_of)
+                                 .execution_options(synchronize_session=False))
 
     def _plan(self, alert: Alert) -> None:
         open_in_county = {task_type for task_type, n in self._open_types(alert.region_code).items() if n > 0}
