@@ -12,6 +12,7 @@ from triggers.grid import HourlyGrid, hour_words, hourly_grid, zones_of
 from triggers.levels import COLOUR_LEVELS, LEVEL_NAMES
 from triggers.model import Assessment, Evidence
 from triggers.rules import Rules
+from triggers.units import tenths
 
 HOUR = timedelta(hours=1)
 
@@ -64,13 +65,13 @@ def assess_frost(hourly: HourlyGrid | pd.DataFrame, thresholds: pd.DataFrame, tz
     thr = thresholds.reindex(grid.codes)
     local_month = grid.local_field(tz_by_code, "month")
     in_season = by_distinct(thr[f"{hazard}.months"].to_numpy(), local_month, lambda m, allowed: np.isin(m, allowed))
-    levels = np.zeros(v.shape, dtype=int)
+    levels, in_tenths = np.zeros(v.shape, dtype=int), tenths(v)  # (rounded once, compared per level)
     for index, name in enumerate(COLOUR_LEVELS, start=1):
         key = f"{hazard}.levels.{name}."
         if key + "ground_min_c" not in thr:
             continue
         with np.errstate(invalid="ignore"):
-            meets = (np.round(v, 1) <= per_region(thr, key + "ground_min_c")) & (ahead <= per_region(thr, key + "within_h"))
+            meets = (in_tenths <= per_region(thr, key + "ground_min_c")) & (ahead <= per_region(thr, key + "within_h"))
         levels = np.where(meets & in_season & (index > levels), index, levels)
     levels[~enabled_rows(thresholds, hazard, grid.codes)] = 0
     words = HourWords(grid, tz_by_code)
@@ -99,13 +100,13 @@ def assess_shelter(hourly: HourlyGrid | pd.DataFrame, thresholds: pd.DataFrame, 
     start, end = per_region(thr, f"{hazard}.night_start_hour"), per_region(thr, f"{hazard}.night_end_hour")
     night = np.where(start > end, (hour >= start) | (hour < end), (hour >= start) & (hour < end))
     soon = ahead <= per_region(thr, f"{hazard}.within_h")
-    levels = np.zeros(v.shape, dtype=int)
+    levels, in_tenths = np.zeros(v.shape, dtype=int), tenths(v)  # (rounded once, compared per level)
     for index, name in enumerate(COLOUR_LEVELS, start=1):
         key = f"{hazard}.levels.{name}.apparent_max_c"
         if key not in thr:
             continue
         with np.errstate(invalid="ignore"):
-            meets = (np.round(v, 1) <= per_region(thr, key)) & night & soon
+            meets = (in_tenths <= per_region(thr, key)) & night & soon
         levels = np.where(meets & (index > levels), index, levels)
     levels[~enabled_rows(thresholds, hazard, grid.codes)] = 0
     words = HourWords(grid, tz_by_code)
