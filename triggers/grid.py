@@ -105,12 +105,6 @@ class HourlyGrid:
             out[rows] = getattr(self.times.tz_convert(zone), name).to_numpy()
         return out
 
-    def to_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame({"region_code": np.repeat(self.codes.to_numpy(), len(self.times)),
-                              "valid_time": np.tile(self.times, len(self.codes))})
-        return frame.assign(**{name: v.ravel() for name, v in self.values.items()})
-
-
 @dataclass
 class DailyGrid:
     codes: pd.Index

@@ -26,7 +26,7 @@ def test_pieces_with_different_hours_stack_onto_one_time_axis():
     temp = grid.values["temp"]
     assert np.isnan(temp[0, :6]).all() and (temp[0, 6:] == 2.0).all()  # 110101 has nothing before 06:00
     assert (temp[1, :12] == 1.0).all() and np.isnan(temp[1, 12:]).all()
-    assert grid.to_frame().dropna(subset=["temp"]).shape[0] == 24  # every reading, none invented
+    assert np.count_nonzero(~np.isnan(temp)) == 24  # every reading, none invented
 
 
 def test_a_region_in_two_pieces_keeps_the_later_reading_as_one_table_would():
