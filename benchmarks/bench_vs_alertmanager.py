@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import shutil
 import statistics
@@ -99,6 +100,12 @@ def wait_for_all(log_path: Path, sender: str, count: int, timeout_s: float = 300
     raise SystemExit(f"the receiver got {len(received(log_path, sender))} of {count} from {sender} in {timeout_s} s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used so far (user and system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def alertmanager_round(url: str, log_path: Path, round_number: int, count: int) -> float:
     before = len(received(log_path, "am"))
     now = datetime.now(timezone.utc)
@@ -149,11 +156,17 @@ def main() -> None:
                                     allow_private_targets=True)
         alertmanager, am_url = start_alertmanager(folder, f"http://127.0.0.1:{port}/am")
         http, rates = HttpSession(), {"coldwarn": [], "alertmanager": []}
+        busy = {"coldwarn": [], "alertmanager": []}  # the receiver's CPU while each sent, in cores
         for round_number in range(args.rounds):
-            rates["coldwarn"].append(coldwarn_round(sessions, http, settings, log_path, args.messages))
-            rates["alertmanager"].append(alertmanager_round(am_url, log_path, round_number, args.messages))
+            for sender, run in (("coldwarn", lambda: coldwarn_round(sessions, http, settings, log_path, args.messages)),
+                                ("alertmanager", lambda: alertmanager_round(am_url, log_path, round_number,
+                                                                            args.messages))):
+                cpu_before = cpu_seconds(receiver.pid)
+                rates[sender].append(run())
+                busy[sender].append((cpu_seconds(receiver.pid) - cpu_before) * rates[sender][-1] / args.messages)
             print(f"round {round_number + 1}: coldwarn {rates['coldwarn'][-1]:,.0f}/s, "
-                  f"alertmanager {rates['alertmanager'][-1]:,.0f}/s", flush=True)
+                  f"alertmanager {rates['alertmanager'][-1]:,.0f}/s; the receiver busy "
+                  f"{busy['coldwarn'][-1]:.0%} and {busy['alertmanager'][-1]:.0%} of a core", flush=True)
         version = subprocess.run([alertmanager_binary(), "--version"], capture_output=True, text=True)
     finally:
         if alertmanager is not None:
@@ -167,7 +180,9 @@ def main() -> None:
     print(f"{args.messages} webhooks a round, {args.rounds} rounds; coldwarn {args.in_flight} in flight, outbox on "
           f"{engine.url.render_as_string(hide_password=True).split('?')[0]}")
     print(f"RESULT messages={args.messages} in_flight={args.in_flight} coldwarn_per_s={coldwarn:.0f} "
-          f"alertmanager_per_s={am:.0f} ratio={coldwarn / am:.2f} peak_rss_mb={peak:.0f}")
+          f"alertmanager_per_s={am:.0f} ratio={coldwarn / am:.2f} "
+          f"receiver_busy_coldwarn={statistics.median(busy['coldwarn']):.2f} "
+          f"receiver_busy_alertmanager={statistics.median(busy['alertmanager']):.2f} peak_rss_mb={peak:.0f}")
 
 
 if __name__ == "__main__":

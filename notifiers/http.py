@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import os
+import ssl
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
+from requests.utils import DEFAULT_CA_BUNDLE_PATH, select_proxy
 
 from notifiers.base import DELIVERED, GONE, PERMANENT, RETRY, Outcome, truncate
 from notifiers.deadline import DeadlineAdapter, deadline
@@ -33,6 +37,7 @@ class HttpSession(requests.Session):
         super().__init__()
         self.environment_by_host: dict[tuple, tuple[float, dict]] = {}
         self.pool_by_url: dict[str, tuple[float, object, str]] = {}  # url -> (read at, pool, target)
+        self.route_by_url: dict[str, tuple[float, Route | None]] = {}
         for scheme in ("http://", "https://"):
             self.mount(scheme, DeadlineAdapter(pool_maxsize=CONNECTIONS_PER_HOST))
 
@@ -82,6 +87,56 @@ class HttpSession(requests.Session):
             target = adapter.request_url(request, settings["proxies"])
             self.pool_by_url[url] = (time.monotonic(), pool, target)
         return pool, target
+
+
+    def route_for(self, url: str) -> Route | None:
+        """How to reach this URL on a socket of our own, as requests would (its TLS verification and
+        client certificate); None when the environment sends it through a proxy. Read again as often
+        as the environment."""
+        read_at, route = self.route_by_url.get(url, (None, None))
+        if read_at is None or time.monotonic() - read_at >= ENVIRONMENT_TTL_S:
+            settings = self.merge_environment_settings(url, {}, True, None, None)
+            route = None if select_proxy(url, settings["proxies"]) else route_of(
+                prepared(url).url, settings["verify"], settings["cert"])
+            self.route_by_url[url] = (time.monotonic(), route)
+        return route
+
+
+@dataclass(frozen=True)
+class Route:
+    """A receiver reached directly: where to connect, what to ask for, and TLS when https."""
+    host: str
+    port: int
+    target: str  # the path and query, as sent on the request line
+    host_header: str
+    tls: ssl.SSLContext | None
+
+
+def route_of(url: str, verify, cert) -> Route:
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    default_port = 443 if https else 80
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host_header = parts.hostname if parts.port in (None, default_port) else f"{parts.hostname}:{parts.port}"
+    if ":" in parts.hostname:  # an IPv6 literal keeps its brackets in the Host header
+        host_header = parts.netloc.rpartition("@")[2]
+    return Route(parts.hostname, parts.port or default_port, target, host_header,
+                 tls_context(verify, cert if cert is None or isinstance(cert, str) else tuple(cert)) if https else None)
+
+
+@functools.lru_cache(maxsize=16)
+def tls_context(verify, cert) -> ssl.SSLContext:
+    """A client context as requests builds it: the CA bundle it would use (certifi's unless
+    REQUESTS_CA_BUNDLE or the session says another, a file or a folder), or no verification."""
+    context = ssl.create_default_context(cafile=None) if verify is False else (
+        ssl.create_default_context(capath=verify) if isinstance(verify, str) and os.path.isdir(verify)
+        else ssl.create_default_context(cafile=DEFAULT_CA_BUNDLE_PATH if verify is True else verify))
+    if verify is False:
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    if cert:
+        context.load_cert_chain(*((cert,) if isinstance(cert, str) else cert))
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
 CUT_OFF = ("answer cut off: its headers say neither Content-Length, chunked Transfer-Encoding nor "

@@ -10,6 +10,7 @@ whose data lists several such envelopes, each with its own id.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import time
@@ -23,6 +24,7 @@ from notifiers.schemas import SCHEMA_VERSION
 SECRET_PREFIX = "whsec_"
 
 
+@functools.lru_cache(maxsize=256)
 def decode_secret(secret: str) -> bytes:
     if not secret.startswith(SECRET_PREFIX):
         raise ValueError("webhook secrets start with 'whsec_'")
@@ -76,10 +78,13 @@ class WebhookNotifier:
         self.render, self.content_type = render, content_type
 
     def notify(self, message: Message) -> Outcome:
+        return post(self.session, self.url, *self.signed(message), self.timeout_s, self.allow_private)[0]
+
+    def signed(self, message: Message) -> tuple[bytes, dict]:
+        """The body and headers of the POST that carries `message`, signed now."""
         body = self.render(message)
         timestamp = int(time.time())
-        headers = {"content-type": self.content_type, "webhook-id": message.id,
-                   "webhook-timestamp": str(timestamp),
-                   "webhook-signature": sign(self.secrets, message.id, timestamp, body),
-                   "user-agent": "coldwarn-webhook/1"}
-        return post(self.session, self.url, body, headers, self.timeout_s, self.allow_private)[0]
+        return body, {"content-type": self.content_type, "webhook-id": message.id,
+                      "webhook-timestamp": str(timestamp),
+                      "webhook-signature": sign(self.secrets, message.id, timestamp, body),
+                      "user-agent": "coldwarn-webhook/1"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -182,7 +183,87 @@ def read_request(connection) -> bytes:
 
 
 def request_complete(data: bytes) -> bool:
-    import re
     head, separator, body = data.partition(b"\r\n\r\n")
     length = re.search(rb"(?i)content-length: *(\d+)", head)
     return bool(separator) and len(body) >= (int(length.group(1)) if length else 0)
+
+
+class PipelineReceiver:
+    """A keep-alive HTTP/1.1 receiver on loopback, built here, that shows how requests reach it: it
+    reads what has come on a connection within `latency_s` of its first bytes (a long link), takes
+    every complete request in it (pipelined ones arrive together: RFC 9112 §9.3.2 asks a server to
+    answer them in order) and answers each with `answer(n)` (n counts requests from 0), in order.
+
+    `pipelining=False` is a naive server: it answers the first request of what it read and drops
+    the rest, as servers that never expected pipelining do. An answer saying `Connection: close` is
+    the last on its connection: what else was read on it is dropped unanswered."""
+
+    def __init__(self, answer=None, latency_s: float = 0.0, pipelining: bool = True):
+        import socket
+        import threading
+        self.answer = answer or (lambda n: b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        self.latency_s, self.pipelining = latency_s, pipelining
+        self.requests: list[tuple[int, dict, bytes]] = []  # (connection number, headers, body) as they came
+        self.most_waiting = 0  # the most complete requests found waiting together on a connection
+        self.lock = threading.Lock()
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hook"
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        import threading
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self.serve, args=(connection, self.connections), daemon=True).start()
+
+    def serve(self, connection, number: int):
+        data = b""
+        with connection:
+            try:
+                while chunk := connection.recv(65536):
+                    data += chunk + self.arrived_within(connection, self.latency_s)
+                    requests = []
+                    while request_complete(data):
+                        head, _, rest = data.partition(b"\r\n\r\n")
+                        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                        requests.append((head, rest[:length]))
+                        data = rest[length:]
+                    if not self.pipelining and requests:
+                        requests, data = requests[:1], b""
+                    self.most_waiting = max(self.most_waiting, len(requests))
+                    for head, body in requests:
+                        headers = dict(line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:])
+                        with self.lock:
+                            self.requests.append((number, {k.lower(): v for k, v in headers.items()}, body))
+                            n = len(self.requests) - 1
+                        answer = self.answer(n)
+                        connection.sendall(answer)
+                        if b"connection: close" in answer.lower():
+                            return
+            except OSError:
+                return
+
+    @staticmethod
+    def arrived_within(connection, seconds: float) -> bytes:
+        """What else comes on the connection within `seconds` of the first bytes (the link's latency)."""
+        if not seconds:
+            return b""
+        time.sleep(seconds)
+        connection.setblocking(False)
+        try:
+            return connection.recv(1 << 20)
+        except BlockingIOError:
+            return b""
+        finally:
+            connection.setblocking(True)
+
+    def bodies(self) -> list[dict]:
+        return [json.loads(body) for _, _, body in self.requests]
+
+    def close(self):
+        self.listener.close()

@@ -25,11 +25,12 @@ from sqlalchemy.orm import defer, sessionmaker
 
 from notifiers.base import DELIVERED, GONE, PERMANENT, RETRY, Message, Notifier, Outcome, next_delay_s, truncate
 from notifiers.cap import cap_body
-from notifiers.http import HttpSession
+from notifiers.http import HttpSession, Route
 from notifiers.mail import EmailNotifier, SmtpServer, recipients_of
 from notifiers.robots import DingTalkRobot, WeComRobot
 from notifiers.sms import SmsGateway
-from notifiers.targets import redact, scrub
+from notifiers.pipeline import Pipeline, Request
+from notifiers.targets import UnsafeTarget, check_form, redact, scrub
 from notifiers.alertmanager import alertmanager_body
 from notifiers.webhook import WebhookNotifier, batch_of
 from warning.db import write_rows
@@ -212,14 +213,26 @@ def send(batch: list[Claimed], http: HttpSession, settings: DeliverySettings, ma
         outcome = Outcome(PERMANENT, error=f"subscription disabled: {reason}")
     else:
         try:
-            message = batch_of([c.message for c in batch]) if batch_limit(subscription) else batch[0].message
-            outcome = notifier_for(subscription, http, settings, batch[0].references).notify(message)
+            outcome = notifier_for(subscription, http, settings, batch[0].references).notify(message_of(batch))
         except Exception as error:  # a bug or a damaged row: retried, then parked, never a stalled queue
-            log.exception("sending %s to subscription %s failed", batch[0].message.id, subscription.name)
-            outcome = Outcome(RETRY, error=truncate(scrub(f"internal error: {type(error).__name__}: {error}",
-                                                          subscription.url)))
-        if outcome.status == GONE:
-            marked.stopped[subscription.id] = f"endpoint gone: {outcome.error}"
+            outcome = internal_error(batch, error)
+    return sent_with(batch, outcome, marked)
+
+
+def message_of(batch: list[Claimed]) -> Message:
+    return batch_of([c.message for c in batch]) if batch_limit(batch[0].subscription) else batch[0].message
+
+
+def internal_error(batch: list[Claimed], error: Exception) -> Outcome:
+    subscription = batch[0].subscription
+    log.exception("sending %s to subscription %s failed", batch[0].message.id, subscription.name)
+    return Outcome(RETRY, error=truncate(scrub(f"internal error: {type(error).__name__}: {error}", subscription.url)))
+
+
+def sent_with(batch: list[Claimed], outcome: Outcome, marked: Marked) -> list[Sent]:
+    """Each message of a POST with the POST's outcome; an endpoint gone is sent nothing more."""
+    if outcome.status == GONE:
+        marked.stopped[batch[0].subscription.id] = f"endpoint gone: {outcome.error}"
     at = utcnow()
     return [Sent(claimed, outcome, at) for claimed in batch]
 
@@ -356,7 +369,8 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
             if not lease.outbox_ids:
                 return counts
             results: queue.SimpleQueue = queue.SimpleQueue()
-            lanes = [pool.submit(send_in_turn, messages, results, lease, http, settings, marked)
+            lanes = [pool.submit(send_in_turn, messages[0].subscription, messages, results, lease, http, settings,
+                                 marked)
                      for messages in by_subscriber(load(sessions, lease.outbox_ids)).values()
                      for _ in range(min(settings.per_endpoint, len(messages)))]
             counts.update(settle(sessions, results, lanes, lease, settings, marked))
@@ -372,13 +386,54 @@ def by_subscriber(batch: list[Claimed]) -> dict[int, deque[Claimed]]:
     return queues
 
 
-def send_in_turn(messages: deque[Claimed], results: queue.SimpleQueue, lease: Lease, http: HttpSession,
-                 settings: DeliverySettings, marked: Marked) -> None:
+def send_in_turn(subscription: Subscription, messages: deque[Claimed], results: queue.SimpleQueue, lease: Lease,
+                 http: HttpSession, settings: DeliverySettings, marked: Marked) -> None:
     """One of a subscriber's `per_endpoint` lanes: take its messages in order, a batch at a time where
     it takes batches, until none are left (a single lane sends them strictly in order), or until the
-    drain stops: then the rest stay unsent, to go back to the queue."""
+    drain stops: then the rest stay unsent, to go back to the queue. Signed webhooks reached directly
+    go out pipelined; what that leaves (another channel, a proxy, a subscriber stopped) goes one by one."""
+    if route := direct_route(subscription, http):
+        send_pipelined(subscription, route, messages, results, lease, http, settings, marked)
     while not lease.stopped.is_set() and (batch := next_batch(messages)):
         for sent in send(batch, http, settings, marked):
+            results.put(sent)
+
+
+def direct_route(subscription: Subscription, http: HttpSession) -> Route | None:
+    """How a lane reaches this subscriber on a connection of its own (notifiers.pipeline), when it can:
+    a signed webhook (JSON, CAP or Alertmanager body) with a well-formed URL not sent through a proxy."""
+    if subscription.channel != "webhook" or not subscription.enabled:
+        return None
+    try:
+        check_form(subscription.url)
+    except UnsafeTarget:
+        return None  # (the one-by-one path parks it, saying why)
+    return http.route_for(subscription.url)
+
+
+def send_pipelined(subscription: Subscription, route: Route, messages: deque[Claimed], results: queue.SimpleQueue,
+                   lease: Lease, http: HttpSession, settings: DeliverySettings, marked: Marked) -> None:
+    """Send the subscriber's messages up to `pipeline_depth` at once on one connection, in order, until
+    none are left, the drain stops or the subscriber is stopped."""
+    pipeline = Pipeline(subscription.url, route, settings.timeout_s,
+                        settings.allow_private_targets, settings.pipeline_depth)
+    notifier = None
+
+    def next_request() -> Request | None:
+        nonlocal notifier
+        while not lease.stopped.is_set() and subscription.id not in marked.stopped and (
+                batch := next_batch(messages)):
+            try:  # (one notifier for the lane; a CAP message names the messages before it: one for each)
+                if notifier is None or subscription.format == "cap":
+                    notifier = notifier_for(subscription, http, settings, batch[0].references)
+                return Request(batch, *notifier.signed(message_of(batch)))
+            except Exception as error:  # (as in send: this batch waits for its retry, the others go on)
+                for sent in sent_with(batch, internal_error(batch, error), marked):
+                    results.put(sent)
+        return None
+
+    for request, outcome in pipeline.exchange(next_request):
+        for sent in sent_with(request.item, outcome, marked):
             results.put(sent)
 
 

@@ -121,6 +121,7 @@ class DeliverySettings(StrictModel):
     lease_s: int = Field(default=120, ge=10, description="a claimed message returns to the queue after this")
     workers: int = Field(default=8, ge=1, le=64)  # sends in flight at once
     per_endpoint: int = Field(default=1, ge=1, le=64)  # to one subscriber; 1 keeps its events in order
+    pipeline_depth: int = Field(default=16, ge=1, le=64)  # requests on their way at once on one connection
     disable_after_h: float = Field(default=72, gt=0)  # an endpoint failing this long is disabled
     allow_private_targets: bool = False
     smtp: SmtpSettings = SmtpSettings()
