@@ -1,4 +1,5 @@
-"""Deliveries per second to a local receiver with 1, 4 and 16 sends in flight, and the latency
+"""Deliveries per second to a local receiver over 1, 4 and 16 connections (each pipelining up to the
+default pipeline_depth), and the latency
 from commit to receipt for a message sent as soon as it is committed.
 
     .venv/bin/python benchmarks/bench_delivery.py [--messages 1500] [--database-url URL]
@@ -85,7 +86,7 @@ def main() -> None:
         started = time.perf_counter()
         counts = drain(sessions, http, settings)
         rates[inflight] = counts["delivered"] / (time.perf_counter() - started)
-        print(f"{inflight:>2} in flight: {counts['delivered']} delivered, {rates[inflight]:,.0f}/s")
+        print(f"{inflight:>2} connection(s): {counts['delivered']} delivered, {rates[inflight]:,.0f}/s")
     latencies = []
     settings = DeliverySettings(allow_private_targets=True)
     for _ in range(100):

@@ -1,15 +1,17 @@
 """Webhooks per second to one receiver: coldwarn's signed, durable delivery beside Prometheus
 Alertmanager's, in the same run, taking turns.
 
-    .venv/bin/python benchmarks/bench_vs_alertmanager.py [--messages 3000] [--rounds 3] [--in-flight 8]
-        [--database-url URL]
+    .venv/bin/python benchmarks/bench_vs_alertmanager.py [--messages 3000] [--rounds 3] [--in-flight 16]
+        [--connections 1] [--database-url URL]
 
 Alertmanager is Debian's `prometheus-alertmanager` (installed with apt-get when missing, which needs
 root), run on loopback with clustering off. It is given one webhook receiver and a route that sends
 every alert on its own at once (`group_by: ['...']`, `group_wait: 0s`): N alerts posted to its API
-become N webhooks. coldwarn gets N messages in its outbox for one JSON subscriber that takes
-`--in-flight` sends at a time (its `per_endpoint`), and drains them as a worker does. Both post to the
-same receiver (its own process, keeping connections alive, answering 200 at once).
+become N webhooks. coldwarn gets N messages in its outbox for one JSON subscriber and drains them as a
+worker does, `--in-flight` requests on their way at once over `--connections` connections (its
+`per_endpoint`; each pipelines in_flight / connections: 1 connection is an in-order subscriber). Both
+post to the same receiver (its own process, keeping connections alive, answering 200 at once); the
+receiver's CPU while each sends is printed too (near a whole core, the receiver is the limit).
 
 Each round times both, one after the other: Alertmanager from the first POST of alerts to its API
 until the receiver has them all (its intake is in memory), coldwarn from the commit of its outbox
@@ -130,7 +132,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--in-flight", type=int, default=8, help="coldwarn's sends at once to the subscriber")
+    parser.add_argument("--in-flight", type=int, default=16, help="coldwarn's requests on their way at once")
+    parser.add_argument("--connections", type=int, default=1, help="coldwarn's connections to the subscriber")
     parser.add_argument("--database-url", help="an empty database; default: a fresh schema in the local PostgreSQL")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="coldwarn-vs-am-"))
@@ -152,7 +155,8 @@ def main() -> None:
             session.add(Subscription(name="receiver", url=f"http://127.0.0.1:{port}/cw", secrets=[SECRET], regions=[],
                                      events=["alert.issued"], format="json", source="cli", enabled=True,
                                      created_at=utcnow()))
-        settings = DeliverySettings(workers=args.in_flight, per_endpoint=args.in_flight, batch_size=500,
+        settings = DeliverySettings(workers=args.connections, per_endpoint=args.connections, batch_size=500,
+                                    pipeline_depth=max(1, args.in_flight // args.connections),
                                     allow_private_targets=True)
         alertmanager, am_url = start_alertmanager(folder, f"http://127.0.0.1:{port}/am")
         http, rates = HttpSession(), {"coldwarn": [], "alertmanager": []}
@@ -177,9 +181,11 @@ def main() -> None:
     coldwarn, am = statistics.median(rates["coldwarn"]), statistics.median(rates["alertmanager"])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{(version.stdout or version.stderr).splitlines()[0]}")
-    print(f"{args.messages} webhooks a round, {args.rounds} rounds; coldwarn {args.in_flight} in flight, outbox on "
+    print(f"{args.messages} webhooks a round, {args.rounds} rounds; coldwarn {args.in_flight} in flight on "
+          f"{args.connections} connection(s), outbox on "
           f"{engine.url.render_as_string(hide_password=True).split('?')[0]}")
-    print(f"RESULT messages={args.messages} in_flight={args.in_flight} coldwarn_per_s={coldwarn:.0f} "
+    print(f"RESULT messages={args.messages} in_flight={args.in_flight} connections={args.connections} "
+          f"coldwarn_per_s={coldwarn:.0f} "
           f"alertmanager_per_s={am:.0f} ratio={coldwarn / am:.2f} "
           f"receiver_busy_coldwarn={statistics.median(busy['coldwarn']):.2f} "
           f"receiver_busy_alertmanager={statistics.median(busy['alertmanager']):.2f} peak_rss_mb={peak:.0f}")

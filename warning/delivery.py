@@ -42,6 +42,7 @@ from warning.subscriptions import signing_secrets
 from warning.tallies import Tally
 
 RECORD_EVERY_S = 1.0
+RECORD_ROWS = 100  # sends recorded together at most: recording runs beside the sends, not after them
 RECONNECT_FOR_S = 300.0  # how long a drain waits for the database to come back with sends to record
 log = logging.getLogger(__name__)
 
@@ -451,8 +452,8 @@ def next_batch(messages: deque[Claimed]) -> list[Claimed]:
 def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Future], lease: Lease,
            settings: DeliverySettings, marked: Marked) -> Counter:
     """Record a batch's outcomes as they come, together, at least every RECORD_EVERY_S (a sent message
-    stays unrecorded, and would be sent again after a crash, that long at most), in the order they
-    came; and keep the batch leased while it is still sending."""
+    stays unrecorded, and would be sent again after a crash, that long at most) or RECORD_ROWS sends,
+    in the order they came; and keep the batch leased while it is still sending."""
     counts: Counter = Counter()
     unrecorded: list[Sent] = []
     waiting, since = len(lease.outbox_ids), time.monotonic()
@@ -469,7 +470,8 @@ def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Futur
                 raise next((lane.exception() for lane in lanes if lane.exception()),
                            RuntimeError(f"{waiting} sends never reported"))
         try:
-            if unrecorded and (not waiting or time.monotonic() - since >= RECORD_EVERY_S):
+            if unrecorded and (not waiting or len(unrecorded) >= RECORD_ROWS
+                               or time.monotonic() - since >= RECORD_EVERY_S):
                 counts.update(record(sessions, sorted(unrecorded, key=lambda sent: sent.at), settings, marked))
                 unrecorded, since = [], time.monotonic()
             if waiting and lease.until - utcnow() < renew_within(settings):
