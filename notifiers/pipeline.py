@@ -22,6 +22,7 @@ Safety, in the order it is checked:
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -84,6 +85,7 @@ class Pipeline:
         self.free_since = 0.0  # when the receiver answered the last request: the next one's clock starts
 
     def exchange(self, next_request: Callable[[], Request | None]) -> Iterator[tuple[Request, Outcome]]:
+        """(The connection stays open for the next exchange when all were answered; else it closes.)"""
         waiting: deque[Written] = deque()
         again: deque[Request] = deque()
         try:
@@ -95,8 +97,9 @@ class Pipeline:
                 if not waiting:
                     return
                 yield from self.answer(waiting, again)
-        finally:
+        except BaseException:  # (an error of the caller's, or the exchange abandoned: answers may be pending)
             self.close()
+            raise
 
     def room(self, waiting: deque[Written]) -> bool:
         """Whether to write another request now: not on a connection that failed under the waiting
@@ -298,3 +301,29 @@ class Pipeline:
                 self.sock.close()
             finally:
                 self.sock = None
+
+
+class Connections:
+    """Pipelines kept open between the batches of a drain, per receiver, each used by one lane at a time."""
+
+    def __init__(self):
+        self.idle: dict[object, list[Pipeline]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, key, make: Callable[[], Pipeline]) -> Pipeline:
+        with self.lock:
+            kept = self.idle.get(key)
+            if kept:
+                return kept.pop()
+        return make()
+
+    def give_back(self, key, pipeline: Pipeline) -> None:
+        with self.lock:
+            self.idle.setdefault(key, []).append(pipeline)
+
+    def close(self) -> None:
+        with self.lock:
+            for pipelines in self.idle.values():
+                for pipeline in pipelines:
+                    pipeline.close()
+            self.idle.clear()

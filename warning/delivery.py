@@ -8,6 +8,7 @@ delivered, waiting for its next attempt, or parked for replay.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import random
@@ -29,7 +30,7 @@ from notifiers.http import HttpSession, Route
 from notifiers.mail import EmailNotifier, SmtpServer, recipients_of
 from notifiers.robots import DingTalkRobot, WeComRobot
 from notifiers.sms import SmsGateway
-from notifiers.pipeline import Pipeline, Request
+from notifiers.pipeline import Connections, Pipeline, Request
 from notifiers.targets import UnsafeTarget, check_form, redact, scrub
 from notifiers.alertmanager import alertmanager_body
 from notifiers.webhook import WebhookNotifier, batch_of
@@ -42,6 +43,7 @@ from warning.subscriptions import signing_secrets
 from warning.tallies import Tally
 
 RECORD_EVERY_S = 1.0
+FOLLOW_ON_FOR_S = 10.0  # a lease goes on to its subscribers' next messages this long, then others get a turn
 RECORD_ROWS = 100  # sends recorded together at most: recording runs beside the sends, not after them
 RECONNECT_FOR_S = 300.0  # how long a drain waits for the database to come back with sends to record
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class Lease:
     subscribers: list[int]
     until: datetime
     stopped: threading.Event = field(default_factory=threading.Event)  # send nothing more of this batch
+    claimed_at: float = field(default_factory=time.monotonic)
 
 
 def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) -> Lease:
@@ -97,14 +100,16 @@ def free_subscribers(session, due_by: datetime, now: datetime, limit: int) -> li
                                 .order_by(oldest_due, Subscription.id).limit(limit)))
 
 
-def renew(sessions: sessionmaker, lease: Lease, settings: DeliverySettings) -> None:
-    """Extend this worker's lease on its subscribers (those whose lease it still holds)."""
+def renew(sessions: sessionmaker, lease: Lease, settings: DeliverySettings) -> bool:
+    """Extend this worker's lease on its subscribers (those whose lease it still holds); whether it
+    still held them all."""
     renewed = utcnow() + timedelta(seconds=settings.lease_s)
     with sessions.begin() as session:
-        session.execute(update(Subscription).where(Subscription.id.in_(lease.subscribers),
-                                                   Subscription.leased_until == lease.until)
-                        .values(leased_until=renewed))
+        held = session.execute(update(Subscription).where(Subscription.id.in_(lease.subscribers),
+                                                          Subscription.leased_until == lease.until)
+                               .values(leased_until=renewed)).rowcount
     lease.until = renewed
+    return held == len(lease.subscribers)
 
 
 def release(sessions: sessionmaker, lease: Lease) -> None:
@@ -358,26 +363,63 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
     """Send everything due now (not what is scheduled later); counts delivered, failed, parked.
 
     Up to `workers` sends run at once, at most `per_endpoint` of them to one subscriber, so one slow
-    receiver cannot hold up the others nor be flooded. If the database cannot record what was sent
-    (or keep the lease), the lanes stop before their next send and what they did not send goes back.
+    receiver cannot hold up the others nor be flooded. While a batch sends, the next of the same
+    subscribers is read, and sent under the same lease if it still holds (for FOLLOW_ON_FOR_S at most).
+    If the database cannot record what was sent (or keep the lease), the lanes stop before their next
+    send and what they did not send goes back.
     """
     counts: Counter = Counter(delivered=0, failed=0, parked=0)
     due_by = now or utcnow()
-    marked = Marked()
-    with ThreadPoolExecutor(settings.workers) as pool:
-        while True:
-            lease = claim(sessions, due_by, settings)
-            if not lease.outbox_ids:
-                return counts
+    marked, connections = Marked(), Connections()  # (connections: kept from one batch to the next)
+    with contextlib.closing(connections), ThreadPoolExecutor(settings.workers + 1) as pool:
+        # (+1 thread: the next batch is read while one sends; the lanes end before their connections close)
+        lease = claim(sessions, due_by, settings)
+        batch = load(sessions, lease.outbox_ids) if lease.outbox_ids else []
+        while batch:
+            following = pool.submit(next_of_same, sessions, lease.subscribers, lease.outbox_ids, due_by, settings) \
+                if time.monotonic() - lease.claimed_at < FOLLOW_ON_FOR_S else None
             results: queue.SimpleQueue = queue.SimpleQueue()
             lanes = [pool.submit(send_in_turn, messages[0].subscription, messages, results, lease, http, settings,
-                                 marked)
-                     for messages in by_subscriber(load(sessions, lease.outbox_ids)).values()
+                                 marked, connections)
+                     for messages in by_subscriber(batch).values()
                      for _ in range(min(settings.per_endpoint, len(messages)))]
             counts.update(settle(sessions, results, lanes, lease, settings, marked))
-            with_database(lambda: release(sessions, lease), "let the unsent messages go")
             if lease.stopped.is_set():
+                with_database(lambda: release(sessions, lease), "let the unsent messages go")
                 return counts  # the database went away mid-batch: what was sent is recorded, the rest waits
+            batch = follow_on(sessions, lease, following, settings)
+            if not batch:
+                with_database(lambda: release(sessions, lease), "let the unsent messages go")
+                lease = claim(sessions, due_by, settings)
+                batch = load(sessions, lease.outbox_ids) if lease.outbox_ids else []
+    return counts
+
+
+def next_of_same(sessions: sessionmaker, subscribers: list[int], sending: list[int], due_by: datetime,
+                 settings: DeliverySettings) -> tuple[list[int], list[Claimed]]:
+    """The next batch of the leased subscribers' due messages after those `sending`, read while they
+    are sent, so that the lanes go on without waiting for a claim and a load."""
+    with sessions() as session:
+        ids = list(session.scalars(
+            select(OutboxMessage.id).where(is_due(due_by), OutboxMessage.subscription_id.in_(subscribers),
+                                           OutboxMessage.id.not_in(sending))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(settings.batch_size)))
+    return ids, load(sessions, ids) if ids else []
+
+
+def follow_on(sessions: sessionmaker, lease: Lease, following: Future | None, settings: DeliverySettings
+              ) -> list[Claimed]:
+    """The batch read ahead, to send under the same lease, if the lease still holds every subscriber
+    (else another worker may have them: the next messages wait for a claim)."""
+    try:
+        ids, batch = following.result() if following else ([], [])
+        if not ids or not renew(sessions, lease, settings):
+            return []
+    except DBAPIError:
+        log.warning("reading the next batch failed: the subscribers are let go and claimed afresh")
+        return []
+    lease.outbox_ids = ids
+    return batch
 
 
 def by_subscriber(batch: list[Claimed]) -> dict[int, deque[Claimed]]:
@@ -388,13 +430,13 @@ def by_subscriber(batch: list[Claimed]) -> dict[int, deque[Claimed]]:
 
 
 def send_in_turn(subscription: Subscription, messages: deque[Claimed], results: queue.SimpleQueue, lease: Lease,
-                 http: HttpSession, settings: DeliverySettings, marked: Marked) -> None:
+                 http: HttpSession, settings: DeliverySettings, marked: Marked, connections: Connections) -> None:
     """One of a subscriber's `per_endpoint` lanes: take its messages in order, a batch at a time where
     it takes batches, until none are left (a single lane sends them strictly in order), or until the
     drain stops: then the rest stay unsent, to go back to the queue. Signed webhooks reached directly
     go out pipelined; what that leaves (another channel, a proxy, a subscriber stopped) goes one by one."""
     if route := direct_route(subscription, http):
-        send_pipelined(subscription, route, messages, results, lease, http, settings, marked)
+        send_pipelined(subscription, route, messages, results, lease, http, settings, marked, connections)
     while not lease.stopped.is_set() and (batch := next_batch(messages)):
         for sent in send(batch, http, settings, marked):
             results.put(sent)
@@ -413,11 +455,13 @@ def direct_route(subscription: Subscription, http: HttpSession) -> Route | None:
 
 
 def send_pipelined(subscription: Subscription, route: Route, messages: deque[Claimed], results: queue.SimpleQueue,
-                   lease: Lease, http: HttpSession, settings: DeliverySettings, marked: Marked) -> None:
+                   lease: Lease, http: HttpSession, settings: DeliverySettings, marked: Marked,
+                   connections: Connections) -> None:
     """Send the subscriber's messages up to `pipeline_depth` at once on one connection, in order, until
     none are left, the drain stops or the subscriber is stopped."""
-    pipeline = Pipeline(subscription.url, route, settings.timeout_s,
-                        settings.allow_private_targets, settings.pipeline_depth)
+    key = (subscription.id, subscription.url)
+    pipeline = connections.take(key, lambda: Pipeline(subscription.url, route, settings.timeout_s,
+                                                      settings.allow_private_targets, settings.pipeline_depth))
     notifier = None
 
     def next_request() -> Request | None:
@@ -436,6 +480,7 @@ def send_pipelined(subscription: Subscription, route: Route, messages: deque[Cla
     for request, outcome in pipeline.exchange(next_request):
         for sent in sent_with(request.item, outcome, marked):
             results.put(sent)
+    connections.give_back(key, pipeline)
 
 
 def next_batch(messages: deque[Claimed]) -> list[Claimed]:

@@ -12,7 +12,9 @@ import threading
 
 import pytest
 import trustme
-from sqlalchemy import select
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook
 
 from notifiers.base import DELIVERED, PERMANENT, RETRY
@@ -22,7 +24,7 @@ from tests.conftest import TEST_SECRET, write_subscription
 from tests.emulators import PipelineReceiver, webhook_receiver
 from warning.cycle import run_cycle
 from warning.delivery import drain
-from warning.models import OutboxMessage
+from warning.models import OutboxMessage, Subscription, utcnow
 from warning.sources import open_source
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -153,7 +155,8 @@ def test_an_in_order_subscriber_gets_its_signed_events_pipelined_in_order(make_r
     write_subscription(config_dir, receiver.url, events=["alert.issued", "tasklist.issued"])
     rt = make_runtime()
     run_cycle(rt, open_source(rt, "demo"), deliver=False)
-    counts = drain(rt.sessions, rt.http, rt.settings.delivery)
+    # batches of 7: each next one read while one sends, and sent under the same lease, in order
+    counts = drain(rt.sessions, rt.http, rt.settings.delivery.model_copy(update={"batch_size": 7}))
     with rt.sessions() as session:
         queued = session.scalars(select(OutboxMessage.message_id).order_by(OutboxMessage.id)).all()
     assert counts["delivered"] == len(queued) > 20 and counts["failed"] == 0
@@ -175,3 +178,21 @@ def test_a_subscriber_behind_a_proxy_is_sent_one_by_one_through_it(make_runtime,
     counts = drain(rt.sessions, rt.http, rt.settings.delivery)
     assert counts["delivered"] == len(httpserver.log) > 0  # (the host resolves nowhere: only the proxy reaches it)
     assert {request.headers["Host"] for request, _ in httpserver.log} == {"coldwarn-receiver.invalid"}
+
+
+def test_the_next_batch_is_not_sent_when_another_worker_has_taken_the_subscriber(make_runtime, config_dir, receivers):
+    def answer(n):
+        if n == 0:  # as if this worker's lease had run out and another worker had claimed the subscriber
+            with rt.sessions.begin() as session:
+                session.execute(update(Subscription).values(leased_until=utcnow() + timedelta(hours=1)))
+        return OK
+    receiver = receivers(answer=answer)
+    write_subscription(config_dir, receiver.url, events=["alert.issued", "tasklist.issued"])
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    counts = drain(rt.sessions, rt.http, rt.settings.delivery.model_copy(update={"batch_size": 5}))
+    assert counts["delivered"] == 5 == len(receiver.requests)  # the batch it held, not the one read ahead
+    with rt.sessions() as session:
+        pending = session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending"))
+        subscription = session.scalars(select(Subscription)).one()
+    assert pending > 0 and subscription.leased_until > utcnow()  # left to the other worker's lease
