@@ -379,9 +379,9 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
             following = pool.submit(next_of_same, sessions, lease.subscribers, lease.outbox_ids, due_by, settings) \
                 if time.monotonic() - lease.claimed_at < FOLLOW_ON_FOR_S else None
             results: queue.SimpleQueue = queue.SimpleQueue()
-            lanes = [pool.submit(send_in_turn, messages[0].subscription, messages, results, lease, http, settings,
-                                 marked, connections)
-                     for messages in by_subscriber(batch).values()
+            lanes = [pool.submit(send_in_turn, subscription, messages, results, lease, http, settings, marked,
+                                 connections)
+                     for subscription, messages in by_subscriber(batch)
                      for _ in range(min(settings.per_endpoint, len(messages)))]
             counts.update(settle(sessions, results, lanes, lease, settings, marked))
             if lease.stopped.is_set():
@@ -422,11 +422,12 @@ def follow_on(sessions: sessionmaker, lease: Lease, following: Future | None, se
     return batch
 
 
-def by_subscriber(batch: list[Claimed]) -> dict[int, deque[Claimed]]:
-    queues: dict[int, deque[Claimed]] = {}
+def by_subscriber(batch: list[Claimed]) -> list[tuple[Subscription, deque[Claimed]]]:
+    """Each subscriber of the batch with its messages in order (named before any lane starts taking them)."""
+    queues: dict[int, tuple[Subscription, deque[Claimed]]] = {}
     for claimed in batch:
-        queues.setdefault(claimed.subscription.id, deque()).append(claimed)
-    return queues
+        queues.setdefault(claimed.subscription.id, (claimed.subscription, deque()))[1].append(claimed)
+    return list(queues.values())
 
 
 def send_in_turn(subscription: Subscription, messages: deque[Claimed], results: queue.SimpleQueue, lease: Lease,
