@@ -168,11 +168,7 @@ class Pipeline:
             answer = self.read_answer(deadline)
         except Unanswered as error:
             reused = self.answered_here > 0
-            self.close()
-            again.extendleft(reversed([written.request for written in waiting]))
-            if waiting:
-                self.depth = 1
-            waiting.clear()
+            self.end_connection(waiting, again)
             if reused and not (error.began or error.timed_out or head.request.written_again):
                 head.request.written_again = True  # (a kept-alive connection the receiver had just closed)
                 again.appendleft(head.request)
@@ -185,11 +181,16 @@ class Pipeline:
         snippet = scrub(answer.snippet.decode("utf-8", "replace"), self.url)
         yield head.request, classify(answer.status, answer.headers, snippet, latency_ms)
         if not answer.keep_open:
-            self.close()
-            again.extendleft(reversed([written.request for written in waiting]))
-            if waiting:
-                self.depth = 1
-            waiting.clear()
+            self.end_connection(waiting, again)
+
+    def end_connection(self, waiting: deque[Written], again: deque[Request]) -> None:
+        """Close the connection; what was still waiting on it goes back to be written again, and the
+        receiver gets one request at a time from then on."""
+        self.close()
+        again.extendleft(reversed([written.request for written in waiting]))
+        if waiting:
+            self.depth = 1
+        waiting.clear()
 
     def failed(self, started: float, reason: str) -> Outcome:
         return Outcome(RETRY, None, (time.monotonic() - started) * 1000, truncate(scrub(reason, self.url)))
@@ -256,10 +257,9 @@ class Pipeline:
             except ValueError:
                 raise Unanswered(f"bad chunk size {size_text[:20]!r}", began=True) from None
             if size == 0:
-                while (trailer_end := self.buffer.find(b"\r\n\r\n", end)) < 0 and not self.buffer.startswith(
-                        b"0\r\n\r\n"):
+                while (trailer_end := self.buffer.find(b"\r\n\r\n", end)) < 0:  # (no trailer: found at `end`)
                     self.more(deadline, "answer cut off in its trailer")
-                del self.buffer[:5 if self.buffer.startswith(b"0\r\n\r\n") else trailer_end + 4]
+                del self.buffer[:trailer_end + 4]
                 return bytes(body[:READ_LIMIT]), True
             if len(body) + size > DRAIN_LIMIT:
                 return bytes(body[:READ_LIMIT]), False  # (too long to read through: the connection closes)
