@@ -42,20 +42,52 @@ def hour_strings(start: datetime, hours: int) -> list[str]:
     return [(start + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M") for h in range(hours)]
 
 
+def forecast_window(request: Request, now: datetime | None) -> tuple[list, list, datetime, int, int]:
+    """The coordinates asked for, the first hour, the hours and the hour the cold air arrives (tomorrow
+    UTC, however many past days are asked), from an Open-Meteo query; days start from `now`'s or today's."""
+    lats = [float(v) for v in request.args["latitude"].split(",")]
+    lons = [float(v) for v in request.args["longitude"].split(",")]
+    past, days = int(request.args.get("past_days", 0)), int(request.args.get("forecast_days", 7))
+    today = (now or datetime.now(timezone.utc)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return lats, lons, today - timedelta(days=past), (past + days) * 24, (past + 1) * 24
+
+
+def json_answer(body: list) -> Response:
+    # (orjson, for the same reason as hour_strings: the emulator shares the 2 cores with the cycle)
+    return Response(orjson.dumps(body if len(body) > 1 else body[0]), content_type="application/json")
+
+
 def open_meteo_handler(cold: bool = False, now: datetime | None = None):
     """A handler answering /v1/forecast for any number of coordinates, like Open-Meteo does; its days
     start from `now`'s (a fixed clock) or from today's."""
     def handle(request: Request) -> Response:
-        lats = [float(v) for v in request.args["latitude"].split(",")]
-        lons = [float(v) for v in request.args["longitude"].split(",")]
-        past, days = int(request.args.get("past_days", 0)), int(request.args.get("forecast_days", 7))
-        today = (now or datetime.now(timezone.utc)).replace(hour=0, minute=0, second=0, microsecond=0)
-        start = today - timedelta(days=past)
-        front_h = (past + 1) * 24  # the cold air arrives tomorrow (UTC), however many past days are asked
-        body = [open_meteo_location(la, lo, start, (past + days) * 24, cold, front_h) for la, lo in zip(lats, lons)]
-        # (orjson, for the same reason as hour_strings: the emulator shares the 2 cores with the cycle)
-        return Response(orjson.dumps(body if len(body) > 1 else body[0]), content_type="application/json")
+        lats, lons, start, hours, front_h = forecast_window(request, now)
+        return json_answer([open_meteo_location(la, lo, start, hours, cold, front_h) for la, lo in zip(lats, lons)])
     return handle
+
+
+def open_meteo_ensemble_handler(members: int = 51, cold_members: int = 0, now: datetime | None = None):
+    """/v1/ensemble as Open-Meteo's ensemble API answers it (https://open-meteo.com/en/docs/ensemble-api):
+    one hourly series per member, the control run unsuffixed (temperature_2m, temperature_2m_member01, …).
+    The first `cold_members` members bring open_meteo_handler(cold=True)'s cold front, the others its calm
+    weather (built: the share of members meeting a level is then known)."""
+    def handle(request: Request) -> Response:
+        lats, lons, start, hours, front_h = forecast_window(request, now)
+        return json_answer([ensemble_location(la, lo, start, hours, members, cold_members, front_h)
+                            for la, lo in zip(lats, lons)])
+    return handle
+
+
+def ensemble_location(lat: float, lon: float, start: datetime, hours: int, members: int, cold_members: int,
+                      front_h: int) -> dict:
+    runs = {cold: open_meteo_location(lat, lon, start, hours, cold, front_h) for cold in (False, True)}
+    hourly, units = {"time": runs[False]["hourly"]["time"]}, {"time": "iso8601"}
+    for member in range(members):
+        run, suffix = runs[member < cold_members], f"_member{member:02d}" if member else ""
+        for variable in ("temperature_2m", "wind_speed_10m"):
+            hourly[variable + suffix], units[variable + suffix] = run["hourly"][variable], run["hourly_units"][variable]
+    return {key: value for key, value in runs[False].items() if not key.startswith("hourly")} | {
+        "hourly_units": units, "hourly": hourly}
 
 
 def qweather_daily_handler(drop_c: float = 14.0):

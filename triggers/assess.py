@@ -23,11 +23,14 @@ Evidence_at = Callable[..., Evidence]
 
 def to_assessments(hazard: str, levels: np.ndarray, starts_ns: np.ndarray, slot: timedelta, codes: pd.Index,
                    rules: Rules, now: datetime, evidence_at: Evidence_at,
-                   lowest: np.ndarray | None = None) -> list[Assessment]:
+                   lowest: np.ndarray | None = None, acting: np.ndarray | None = None,
+                   horizon_h: float | None = None) -> list[Assessment]:
     """With `lowest` (values per region and slot, the lower the more severe), the evidence names the
-    most severe slot of the top level and the most severe of the whole period, not the first."""
+    most severe slot of the top level and the most severe of the whole period, not the first. With
+    `acting` (per region: whether it is at the act stage), the stage is that rather than the onset's lead
+    time's, and `horizon_h` then says how far ahead `levels` may fire (the stages' prepare horizon if not)."""
     now_ns = pd.Timestamp(now).value
-    horizon_ns = pd.Timestamp(now + timedelta(hours=rules.stages.prepare_within_h)).value
+    horizon_ns = pd.Timestamp(now + timedelta(hours=horizon_h or rules.stages.prepare_within_h)).value
     slot_ns = int(slot.total_seconds() * 1e9)
     in_window = (starts_ns + slot_ns > now_ns) & (starts_ns <= horizon_ns)
     rows = np.flatnonzero((in_window & (levels > 0)).any(axis=1))
@@ -49,7 +52,8 @@ def to_assessments(hazard: str, levels: np.ndarray, starts_ns: np.ndarray, slot:
         evidence = (evidence_at(row, peaks[i], level, lows[i]) if lows is not None
                     else evidence_at(row, peaks[i], level))
         out.append(Assessment(
-            region_code=names[row], hazard=hazard, level=level, stage=rules.stages.stage_for(lead),
+            region_code=names[row], hazard=hazard, level=level,
+            stage=rules.stages.stage_for(lead) if acting is None else ("act" if acting[row] else "prepare"),
             onset=utc(onsets[i]), ends=utc(ends[i]), lead_time_h=round(lead, 1), evidence=evidence,
             rule_version=rules.version))
     return out

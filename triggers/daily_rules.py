@@ -16,19 +16,19 @@ from triggers.units import tenths
 from triggers.weather import days_seen, drops_over, shortened_note
 
 
-def assess_grades(daily: DailyGrid | pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
-                  now: datetime) -> list[Assessment]:
-    hazard = "cold_wave_grade"
-    daily = daily_grid(daily)
-    if daily.empty:
-        return []
+GRADES = "cold_wave_grade"
+PERSISTENT = "persistent_cold"
+
+
+def grade_levels(daily: DailyGrid, thresholds: pd.DataFrame, rules: Rules):
+    """Level index per region x day (0 none), the grade that decided it, and the 24/48/72 h drops."""
     t = daily.values["tmin"]
     drops = {h: drops_over(t, h // 24) for h in (24, 48, 72)}
     thr = thresholds.reindex(daily.codes)
     levels = np.zeros(t.shape, dtype=int)
     grade_at = np.full(t.shape, -1)
     for index in range(len(rules.ruleset.cold_wave_grade.grades)):
-        key = f"{hazard}.grades.{index}."
+        key = f"{GRADES}.grades.{index}."
         if key + "level" not in thr:
             continue
         with np.errstate(invalid="ignore"):
@@ -37,6 +37,18 @@ def assess_grades(daily: DailyGrid | pd.DataFrame, thresholds: pd.DataFrame, tz_
         level = np.array([rank(v) for v in thr[key + "level"]])[:, None]
         better = meets & (level > levels)
         levels, grade_at = np.where(better, level, levels), np.where(better, index, grade_at)
+    return levels, grade_at, drops
+
+
+def assess_grades(daily: DailyGrid | pd.DataFrame, thresholds: pd.DataFrame, tz_by_code: pd.Series, rules: Rules,
+                  now: datetime) -> list[Assessment]:
+    hazard = GRADES
+    daily = daily_grid(daily)
+    if daily.empty:
+        return []
+    t = daily.values["tmin"]
+    thr = thresholds.reindex(daily.codes)
+    levels, grade_at, drops = grade_levels(daily, thresholds, rules)
     levels[~enabled_rows(thresholds, hazard, daily.codes)] = 0
     days = day_words(daily.days)
     names = columns_under(thr, f"{hazard}.grades.")
@@ -70,33 +82,14 @@ def assess_persistent_cold(daily: DailyGrid | pd.DataFrame, thresholds: pd.DataF
 
     `normals`: the region's normal daily minimum for the season (degC), where known.
     """
-    hazard = "persistent_cold"
+    hazard = PERSISTENT
     daily = daily_grid(daily)
     if daily.empty:
         return []
     t = daily.values["tmin"]
-    thr = thresholds.reindex(daily.codes)
-    run = thr[f"{hazard}.days"].fillna(3).to_numpy(dtype=int)
-    normal = (normals.reindex(daily.codes) if normals is not None else pd.Series(np.nan, index=daily.codes)).to_numpy()
-    levels = np.zeros(t.shape, dtype=int)
-    for days in set(run):
-        rows = run == days
-        window = np.lib.stride_tricks.sliding_window_view(t[rows], days, axis=1)  # rows x (D-days+1) x days
-        highest, mean = np.full(t[rows].shape, np.nan), np.full(t[rows].shape, np.nan)
-        highest[:, days - 1:], mean[:, days - 1:] = window.max(axis=2), window.mean(axis=2)
-        for index, name in enumerate(COLOUR_LEVELS, start=1):
-            below, anomaly = f"{hazard}.levels.{name}.tmin_below_c", f"{hazard}.levels.{name}.anomaly_c"
-            if below not in thr:
-                continue
-            sub = thr[rows]
-            with np.errstate(invalid="ignore"):
-                meets = highest < per_region(sub, below)
-                if anomaly in thr:
-                    meets |= (mean - normal[rows][:, None]) <= per_region(sub, anomaly)
-            levels[rows] = np.where(meets & (index > levels[rows]), index, levels[rows])
-        # A run that meets the rule on its last day is cold from its first: mark every day of it.
-        padded = np.pad(levels[rows], ((0, 0), (0, days - 1)))
-        levels[rows] = np.lib.stride_tricks.sliding_window_view(padded, days, axis=1).max(axis=2)
+    run = thresholds[f"{hazard}.days"].reindex(daily.codes).fillna(3).to_numpy(dtype=int)
+    normal = normals_of(daily, normals)
+    levels = persistent_levels(daily, thresholds, normals)
     levels[~enabled_rows(thresholds, hazard, daily.codes)] = 0
     words = day_words(daily.days)
 
@@ -115,3 +108,35 @@ def assess_persistent_cold(daily: DailyGrid | pd.DataFrame, thresholds: pd.DataF
 
     return to_assessments(hazard, levels, daily.starts_ns(tz_by_code), timedelta(days=1), daily.codes, rules, now,
                           evidence_at)
+
+
+def normals_of(daily: DailyGrid, normals: pd.Series | None) -> np.ndarray:
+    return (normals.reindex(daily.codes) if normals is not None else pd.Series(np.nan, index=daily.codes)).to_numpy()
+
+
+def persistent_levels(daily: DailyGrid, thresholds: pd.DataFrame, normals: pd.Series | None) -> np.ndarray:
+    """Level index per region x day (0 none): every day of a run that meets the rule carries its level."""
+    t = daily.values["tmin"]
+    thr = thresholds.reindex(daily.codes)
+    run = thr[f"{PERSISTENT}.days"].fillna(3).to_numpy(dtype=int)
+    normal = normals_of(daily, normals)
+    levels = np.zeros(t.shape, dtype=int)
+    for days in set(run):
+        rows = run == days
+        window = np.lib.stride_tricks.sliding_window_view(t[rows], days, axis=1)  # rows x (D-days+1) x days
+        highest, mean = np.full(t[rows].shape, np.nan), np.full(t[rows].shape, np.nan)
+        highest[:, days - 1:], mean[:, days - 1:] = window.max(axis=2), window.mean(axis=2)
+        for index, name in enumerate(COLOUR_LEVELS, start=1):
+            below, anomaly = f"{PERSISTENT}.levels.{name}.tmin_below_c", f"{PERSISTENT}.levels.{name}.anomaly_c"
+            if below not in thr:
+                continue
+            sub = thr[rows]
+            with np.errstate(invalid="ignore"):
+                meets = highest < per_region(sub, below)
+                if anomaly in thr:
+                    meets |= (mean - normal[rows][:, None]) <= per_region(sub, anomaly)
+            levels[rows] = np.where(meets & (index > levels[rows]), index, levels[rows])
+        # A run that meets the rule on its last day is cold from its first: mark every day of it.
+        padded = np.pad(levels[rows], ((0, 0), (0, days - 1)))
+        levels[rows] = np.lib.stride_tricks.sliding_window_view(padded, days, axis=1).max(axis=2)
+    return levels

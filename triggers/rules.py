@@ -35,10 +35,33 @@ class CmaLevel(StrictModel):
     wind_level_min: int = Field(ge=0, le=17, description="Beaufort level of the mean wind")
 
 
+class ProbabilityStage(StrictModel):
+    """A stage of a probabilistic trigger: this share of the ensemble members meeting a level, at most this
+    many hours before the day it is met on."""
+    min_pct: float = Field(gt=0, le=100, description="share of the ensemble members, percent")
+    within_h: float = Field(gt=0, le=240, description="lead time of the day, hours")
+
+
+class EnsembleRule(StrictModel):
+    """How a daily rule uses an ensemble forecast: `deterministic` (the default) ignores it, `ensemble`
+    decides on the members' share, `both` takes whichever of the two is more severe. Where a cycle has no
+    members for a region, the deterministic forecast decides for it."""
+    use: Literal["deterministic", "ensemble", "both"] = "deterministic"
+    prepare: ProbabilityStage = ProbabilityStage(min_pct=40, within_h=120)
+    act: ProbabilityStage = ProbabilityStage(min_pct=70, within_h=48)
+
+    @model_validator(mode="after")
+    def act_stricter(self):
+        if self.act.min_pct < self.prepare.min_pct or self.act.within_h > self.prepare.within_h:
+            raise ValueError("act needs at least prepare's share (min_pct) within at most its lead time (within_h)")
+        return self
+
+
 class ColdWaveRule(StrictModel):
     """CMA cold-wave warning signal (CMA Order No. 16)."""
 
     enabled: bool = True
+    ensemble: EnsembleRule = EnsembleRule()
     blue: CmaLevel
     yellow: CmaLevel
     orange: CmaLevel
@@ -94,6 +117,7 @@ class GradeRule(HazardRule):
     """GB/T 21987-2017 cold-wave grades: a 24, 48 or 72 h drop of the daily minimum, and a minimum."""
 
     grades: list[Grade] = Field(min_length=1, max_length=4)
+    ensemble: EnsembleRule = EnsembleRule()
 
     @model_validator(mode="after")
     def grades_ordered(self):
@@ -134,6 +158,7 @@ class PersistentColdRule(HazardRule):
 
     days: int = Field(default=3, ge=2, le=10)
     levels: dict[Colour, PersistentLevel]
+    ensemble: EnsembleRule = EnsembleRule()
 
     @model_validator(mode="after")
     def ordered(self):

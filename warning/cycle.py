@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from triggers.grid import DEFAULT_ZONE, DailyGrid, HourlyGrid
 from triggers.engine import assess_weather
+from triggers.ensemble import EnsembleDaily
 from triggers.festivals import FESTIVAL_NAMES, upcoming
 from triggers.manual import apply_manual
 from triggers.model import Assessment, Decision, OpenAlert
@@ -184,8 +185,10 @@ def assess_inputs(inputs: Inputs, config: AppConfig, rules: Rules, as_of: dateti
     thresholds = rules.thresholds(config.regions)
     hourly, daily = weather_grids(inputs, config.tz_by_code)
     warnings = active_warnings(inputs.frames("warnings"), as_of)
+    ensemble = EnsembleDaily.from_frame(inputs.frames("ensemble"))
     return Assessed(thresholds, daily, warnings,
-                    assess_weather(daily, hourly, warnings, thresholds, config.tz_by_code, rules, as_of))
+                    assess_weather(daily, hourly, warnings, thresholds, config.tz_by_code, rules, as_of,
+                                   ensemble=ensemble))
 
 
 def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watch: Stopwatch,

@@ -28,6 +28,7 @@ ENV_OVERRIDES = {
     "COLDWARN_QWEATHER_API_KEY": ("feeds", "qweather", "api_key"),
     "COLDWARN_QWEATHER_API_HOST": ("feeds", "qweather", "api_host"),
     "COLDWARN_OPEN_METEO_URL": ("feeds", "open_meteo", "url"),
+    "COLDWARN_ENSEMBLE_URL": ("feeds", "ensemble", "url"),
     "COLDWARN_CPI_URL": ("feeds", "cpi", "url"),
     "COLDWARN_SMTP_HOST": ("delivery", "smtp", "host"),
     "COLDWARN_SMTP_PASSWORD": ("delivery", "smtp", "password"),
@@ -51,6 +52,15 @@ class OpenMeteoSettings(StrictModel):
     past_days: int = Field(default=4, ge=0, le=14)  # at least what the rules need is asked for (live.py)
 
 
+class EnsembleSettings(StrictModel):
+    """Open-Meteo's ensemble API, for rules whose `ensemble.use` is not `deterministic`."""
+    enabled: bool = False
+    url: str = Field(default="https://ensemble-api.open-meteo.com/v1/ensemble", pattern=r"^https?://")
+    model: str = Field(default="ecmwf_ifs025", pattern=r"^[a-z0-9_]+$")  # one model: 51 members for ecmwf_ifs025
+    batch_size: int = Field(default=50, ge=1, le=500)  # 50 locations x 51 members x 2 series ~ 7 MB of JSON
+    forecast_days: int = Field(default=10, ge=1, le=35)
+
+
 class QWeatherSettings(StrictModel):
     api_host: str = ""  # your QWeather API host, e.g. https://xxxx.qweatherapi.com
     api_key: str = ""
@@ -63,6 +73,7 @@ class CpiFeedSettings(StrictModel):
 
 class FreshnessSettings(StrictModel):
     forecast_max_age_h: float = Field(default=12, gt=0)
+    ensemble_max_age_h: float = Field(default=24, gt=0)  # ensembles are run every 6 to 12 hours
     warnings_max_age_h: float = Field(default=6, gt=0)
     cpi_max_age_days: float = Field(default=45, gt=0)
 
@@ -82,6 +93,7 @@ class FeedSettings(StrictModel):
     cap_url: str = ""  # CAP 1.2 feed (one <alert> or an Atom/RSS feed of them), URL or path
     snapshot_retention_days: int = Field(default=30, ge=1, le=3650)
     open_meteo: OpenMeteoSettings = OpenMeteoSettings()
+    ensemble: EnsembleSettings = EnsembleSettings()
     qweather: QWeatherSettings = QWeatherSettings()
     cpi: CpiFeedSettings = CpiFeedSettings()
     freshness: FreshnessSettings = FreshnessSettings()

@@ -11,6 +11,7 @@ import pandas as pd
 from warning.feeds import FeedRejected, Pulled
 from warning.feeds.cap import parse_cap
 from warning.feeds.cpi import parse_cpi_csv, parse_cpi_json, parse_nbs_index
+from warning.feeds.ensemble import parse_ensemble
 from warning.feeds.openmeteo import parse_forecast
 from warning.feeds.qweather import parse_qweather_alerts, parse_qweather_daily
 
@@ -20,13 +21,15 @@ CHINA = "Asia/Shanghai"
 
 @dataclass(frozen=True)
 class Format:
-    feed: str   # forecast, cpi, warnings
-    shape: str  # hourly, daily, cpi, warnings: which frame it yields
+    feed: str   # forecast, ensemble, cpi, warnings
+    shape: str  # hourly, daily, ensemble, cpi, warnings: which frame it yields
     parse: Callable[[bytes, dict, str], pd.DataFrame]
 
 
 FORMATS = {
     "open-meteo": Format("forecast", "hourly", lambda p, r, s: parse_forecast(p, r["regions"], s)),
+    "open-meteo-ensemble": Format("ensemble", "ensemble",
+                                  lambda p, r, s: parse_ensemble(p, r["regions"], r["zones"], s)),
     "qweather-daily": Format("forecast", "daily", lambda p, r, s: parse_qweather_daily(p, r["region"], s)),
     "qweather-alerts": Format("warnings", "warnings", lambda p, r, s: parse_qweather_alerts(p, r["region"], s)),
     "cap": Format("warnings", "warnings", lambda p, r, s: parse_cap(p, s)),
@@ -63,6 +66,8 @@ def shifted(frame: pd.DataFrame, shape: str, days: int) -> pd.DataFrame:
     frame, delta = frame.copy(), pd.Timedelta(days=days)
     if shape == "hourly":
         frame["valid_time"] = frame["valid_time"] + delta
+    elif shape == "ensemble":
+        frame["day"] = frame["day"] + delta
     elif shape == "warnings":
         for column in ("sent", "onset", "expires"):
             frame[column] = frame[column] + delta

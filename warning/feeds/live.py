@@ -15,6 +15,7 @@ from triggers.weather import LONGEST_LOOKBACK_DAYS
 from warning.feeds import Pulled
 from warning.feeds.formats import failed, parsed
 from warning.feeds.http import Fetched, Fetcher, FetchFailed
+from warning.feeds.ensemble import HOURLY_PARAMETER as ENSEMBLE_PARAMETER
 from warning.feeds.openmeteo import HOURLY_PARAMETER
 from warning.feeds.qweather import ALERT_PATH, DAILY_PATH
 from warning.models import utcnow
@@ -26,8 +27,8 @@ PARALLEL_REQUESTS = 4  # polite to providers, enough to fill a 2-core machine's 
 PAST_DAYS_NEEDED = LONGEST_LOOKBACK_DAYS + 1
 
 
-def batch_key(codes: list[str]) -> str:
-    return "open-meteo:" + hashlib.sha1(",".join(codes).encode()).hexdigest()[:16]
+def batch_key(codes: list[str], fmt: str = "open-meteo") -> str:
+    return f"{fmt}:" + hashlib.sha1(",".join(codes).encode()).hexdigest()[:16]
 
 
 class LiveSource:
@@ -43,7 +44,7 @@ class LiveSource:
 
     def pull(self, regions: pd.DataFrame) -> list[Pulled]:
         located = regions.dropna(subset=["latitude", "longitude"])
-        jobs = self.forecast_jobs(located) + self.warning_jobs(located) + self.cpi_jobs()
+        jobs = self.forecast_jobs(located) + self.ensemble_jobs(located) + self.warning_jobs(located) + self.cpi_jobs()
         with ThreadPoolExecutor(self.parallel) as pool:
             return list(pool.map(lambda job: job(), jobs))
 
@@ -73,6 +74,25 @@ class LiveSource:
                       "forecast_days": om.forecast_days, "past_days": max(om.past_days, PAST_DAYS_NEEDED)}
             jobs.append(lambda p=params, c=codes: self.fetch("open-meteo", om.url, p,
                                                              request={"regions": c, "params": p}, key=batch_key(c)))
+        return jobs
+
+    def ensemble_jobs(self, located: pd.DataFrame) -> list[Callable[[], Pulled]]:
+        """Each batch's members, reduced to days in each region's zone (named in the request, for replays)."""
+        ens = self.settings.ensemble
+        if not ens.enabled:
+            return []
+        jobs = []
+        for start in range(0, len(located), ens.batch_size):
+            batch = located.iloc[start:start + ens.batch_size]
+            codes = batch["code"].tolist()
+            zones = batch["timezone"].fillna(self.settings.timezone).tolist()
+            params = {"latitude": ",".join(f"{v:.4f}" for v in batch["latitude"]),
+                      "longitude": ",".join(f"{v:.4f}" for v in batch["longitude"]),
+                      "hourly": ENSEMBLE_PARAMETER, "models": ens.model, "timezone": "GMT",
+                      "forecast_days": ens.forecast_days, "past_days": PAST_DAYS_NEEDED}
+            key = batch_key(codes, "open-meteo-ensemble")
+            jobs.append(lambda p=params, c=codes, z=zones, k=key: self.fetch(
+                "open-meteo-ensemble", ens.url, p, request={"regions": c, "zones": z, "params": p}, key=k))
         return jobs
 
     def qweather_job(self, fmt: str, path: str, row, params: dict | None = None):

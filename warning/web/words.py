@@ -24,7 +24,8 @@ ACTIONS = {
     "token.revoke": ("吊销接口令牌", "revoked an API token"),
     "user.create": ("创建用户", "created a user"),
 }
-FEEDS = {"forecast": ("天气预报", "forecast"), "warnings": ("官方预警", "official warnings"),
+FEEDS = {"forecast": ("天气预报", "forecast"), "ensemble": ("集合预报", "ensemble forecast"),
+         "warnings": ("官方预警", "official warnings"),
          "cpi": ("物价指数", "CPI")}
 SOURCES = {"config": ("配置文件", "config file"), "api": ("接口", "API"), "cli": ("命令行", "command line"),
            "console": ("控制台", "console")}
