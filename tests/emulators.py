@@ -42,14 +42,18 @@ def hour_strings(start: datetime, hours: int) -> list[str]:
     return [(start + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M") for h in range(hours)]
 
 
-def forecast_window(request: Request, now: datetime | None) -> tuple[list, list, datetime, int, int]:
-    """The coordinates asked for, the first hour, the hours and the hour the cold air arrives (tomorrow
-    UTC, however many past days are asked), from an Open-Meteo query; days start from `now`'s or today's."""
+def forecast_window(request: Request, now: datetime | None,
+                    front_at: datetime | None = None) -> tuple[list, list, datetime, int, int]:
+    """The coordinates asked for, the first hour, the hours and the hour the cold air arrives (at
+    `front_at`, or tomorrow UTC however many past days are asked), from an Open-Meteo query; days start
+    from `now`'s or today's."""
     lats = [float(v) for v in request.args["latitude"].split(",")]
     lons = [float(v) for v in request.args["longitude"].split(",")]
     past, days = int(request.args.get("past_days", 0)), int(request.args.get("forecast_days", 7))
     today = (now or datetime.now(timezone.utc)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return lats, lons, today - timedelta(days=past), (past + days) * 24, (past + 1) * 24
+    start = today - timedelta(days=past)
+    front_h = (past + 1) * 24 if front_at is None else int((front_at - start) / timedelta(hours=1))
+    return lats, lons, start, (past + days) * 24, front_h
 
 
 def json_answer(body: list) -> Response:
@@ -57,22 +61,23 @@ def json_answer(body: list) -> Response:
     return Response(orjson.dumps(body if len(body) > 1 else body[0]), content_type="application/json")
 
 
-def open_meteo_handler(cold: bool = False, now: datetime | None = None):
+def open_meteo_handler(cold: bool = False, now: datetime | None = None, front_at: datetime | None = None):
     """A handler answering /v1/forecast for any number of coordinates, like Open-Meteo does; its days
-    start from `now`'s (a fixed clock) or from today's."""
+    start from `now`'s (a fixed clock) or from today's; with `cold`, the front comes tomorrow or at `front_at`."""
     def handle(request: Request) -> Response:
-        lats, lons, start, hours, front_h = forecast_window(request, now)
+        lats, lons, start, hours, front_h = forecast_window(request, now, front_at)
         return json_answer([open_meteo_location(la, lo, start, hours, cold, front_h) for la, lo in zip(lats, lons)])
     return handle
 
 
-def open_meteo_ensemble_handler(members: int = 51, cold_members: int = 0, now: datetime | None = None):
+def open_meteo_ensemble_handler(members: int = 51, cold_members: int = 0, now: datetime | None = None,
+                                front_at: datetime | None = None):
     """/v1/ensemble as Open-Meteo's ensemble API answers it (https://open-meteo.com/en/docs/ensemble-api):
     one hourly series per member, the control run unsuffixed (temperature_2m, temperature_2m_member01, …).
     The first `cold_members` members bring open_meteo_handler(cold=True)'s cold front, the others its calm
     weather (built: the share of members meeting a level is then known)."""
     def handle(request: Request) -> Response:
-        lats, lons, start, hours, front_h = forecast_window(request, now)
+        lats, lons, start, hours, front_h = forecast_window(request, now, front_at)
         return json_answer([ensemble_location(la, lo, start, hours, members, cold_members, front_h)
                             for la, lo in zip(lats, lons)])
     return handle

@@ -592,6 +592,29 @@ def report(area, start, until, lang, xlsx):
         click.echo(f"wrote {xlsx}", err=True)
 
 
+@main.command()
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="first Beijing day of cycles to score (default: all)")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="last Beijing day of cycles to score")
+@click.option("--by", help="also break down by lead_d, province and/or month, comma-separated (default: lead_d)")
+@click.option("--province", help="only this province's regions (a code as 220000)")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="the same figures as GET /api/v1/verification answers")
+@fail_on_config
+def verify(since, until, by, province, lang, as_json):
+    """Score every daily trigger against what later cycles saw: POD, FAR, CSI, lead times, Brier, reliability."""
+    from warning.verification import BEIJING, Query, verification, verification_text
+    rt = start_runtime()
+    start = since.replace(tzinfo=BEIJING) if since else None
+    end = until.replace(tzinfo=BEIJING) + timedelta(days=1, microseconds=-1) if until else None
+    query = Query.checked(start, end, by, province, prefix="--")
+    with rt.sessions() as session:
+        report = verification(session, query)
+    if as_json:
+        click.echo(json.dumps(report, default=lambda t: t.isoformat(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(verification_text(report, lang), nl=False)
+
+
 @main.group()
 def subscriptions():
     """Subscribers (webhook, robots, e-mail, SMS) added from the command line; subscriptions.yaml is synced."""

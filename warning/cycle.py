@@ -31,6 +31,7 @@ from triggers.pricelink import assess_price_linkage, subsidy_amounts
 from triggers.reconcile import reconcile
 from triggers.regioncodes import COUNTY_DIGITS
 from triggers.rules import Rules
+from triggers.verification import DayRecord, record_of
 from triggers.workdays import end_of_working_days_before
 from warning import delivery
 from warning.caseload import caseload_records, shelters_by_region
@@ -46,7 +47,7 @@ from warning.feeds.warnings import active_warnings
 from warning.leader import Leadership
 from warning.logs import cycle_id_var
 from warning.manual_alerts import active_decisions
-from warning.models import Alert, CycleRun, FeedRun, Festival, ManualCpi, Subsidy, Task, utcnow
+from warning.models import Alert, CycleRun, DayRecordRow, FeedRun, Festival, ManualCpi, Subsidy, Task, utcnow
 from warning.rule_versions import record_version
 from warning.runtime import Runtime
 from warning.scenario_data import ensure_scenario_outcomes
@@ -176,6 +177,12 @@ class Assessed:
     daily: DailyGrid
     warnings: pd.DataFrame
     assessments: list[Assessment]
+    ensemble: EnsembleDaily
+    rules: Rules  # those in force in the cycle's month
+
+    def day_record(self, tz_by_code: pd.Series, as_of: datetime) -> DayRecord | None:
+        """What the cycle forecast for each region's days, kept for verification."""
+        return record_of(self.daily, self.ensemble, self.thresholds, tz_by_code, self.rules, as_of)
 
 
 def assess_inputs(inputs: Inputs, config: AppConfig, rules: Rules, as_of: datetime) -> Assessed:
@@ -188,7 +195,7 @@ def assess_inputs(inputs: Inputs, config: AppConfig, rules: Rules, as_of: dateti
     ensemble = EnsembleDaily.from_frame(inputs.frames("ensemble"))
     return Assessed(thresholds, daily, warnings,
                     assess_weather(daily, hourly, warnings, thresholds, config.tz_by_code, rules, as_of,
-                                   ensemble=ensemble))
+                                   ensemble=ensemble), ensemble, rules)
 
 
 def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watch: Stopwatch,
@@ -203,10 +210,14 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         thresholds, daily, warnings, assessments = (weather.thresholds, weather.daily, weather.warnings,
                                                     weather.assessments)
         prices = assess_price_linkage(cpi, config.regions, config.rules, as_of) if not cpi.empty else pd.DataFrame()
+    with watch.stage("record"):
+        record = weather.day_record(config.tz_by_code, as_of)
     with rt.sessions.begin() as session:
         sync_config_subscriptions(session, config.subscriptions)
         record_version(session, config.rules, "rules.yaml", "in force at this cycle")
         record_feed_runs(session, cycle_id, inputs.pulled)
+        if record is not None:
+            session.add(DayRecordRow(cycle_id=cycle_id, as_of=as_of, scenario=source.name, body=record.to_bytes()))
         with watch.stage("reconcile"):
             open_alerts = load_open_alerts(session)
             assessments, stood_down = apply_manual(assessments, active_decisions(session), as_of, config.rules.version)

@@ -421,3 +421,14 @@ class OutcomeReport(Base):
     reported_by: Mapped[str] = mapped_column(String(100))
     via: Mapped[str] = mapped_column(String(16))  # console, api, reply, demo
     review: Mapped[str | None] = mapped_column(Text)  # why the figure is flagged for review, if it is
+
+
+class DayRecordRow(Base):
+    """What one cycle forecast for each region's local days, kept for verification (triggers.verification):
+    the level of each daily rule, deterministic and per ensemble member, as compressed arrays."""
+
+    __tablename__ = "day_records"
+    cycle_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    as_of: Mapped[datetime] = mapped_column(index=True)
+    scenario: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[bytes] = mapped_column(LargeBinary)

@@ -88,8 +88,8 @@ def create_app(rt: Runtime | None = None) -> Flask:
     app.before_request(refuse_nul_characters)
     from werkzeug.exceptions import HTTPException
 
-    from warning.web import (api_outcomes, api_regions, api_rules, console, console_report, console_rules,  # noqa: F401
-                             console_subscriptions)  # (their routes join api and pages)
+    from warning.web import (api_outcomes, api_regions, api_rules, api_verification, console,  # noqa: F401
+                             console_report, console_rules, console_subscriptions, console_verification)
     from warning.web.api import api, http_error
     from warning.web.metrics import metrics
     from warning.web.pages import pages

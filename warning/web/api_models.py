@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from notifiers.schemas import AlertEvent, Contract, Level, Region, SubsidyEvent, TaskData
 from triggers.levels import HAZARD_NAMES
 from triggers.tasks import STATES
+from triggers.verification import SOURCES
 from warning.preview import MAX_DAYS
+from warning.verification import BREAKDOWNS
 
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000  # beyond it an offset no longer fits the database's integers (pages use it too)
@@ -488,3 +490,72 @@ class OutcomeRow(Contract):
 
 class OutcomeReport(Contract):
     items: list[OutcomeRow]
+
+
+class VerificationQuery(Query):
+    since: AwareDatetime | None = Field(None, description="cycles run on or after this time (ISO 8601 with zone)")
+    until: AwareDatetime | None = Field(None, description="cycles run on or before this time")
+    by: one_or_more_of(BREAKDOWNS, "also break the tables down by lead day, province and/or month") | None = None
+    province: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}0000$")] | None = Field(
+        None, description="only this province's regions (a code as 220000)")
+
+
+ScoreSource = Literal[SOURCES]
+
+
+class ContingencyRow(Contract):
+    source: ScoreSource = Field(description="deterministic: the level forecast; ensemble_prepare / ensemble_act: the "
+                                            "members' share reaching the region's prepare / act share")
+    hazard: Hazard
+    level: Level
+    lead_d: int | None = Field(None, description="days from the cycle's local day to the forecast day")
+    province: str | None = None
+    month: int | None = None
+    hits: int
+    misses: int
+    false_alarms: int
+    pod: float | None = Field(description="Probability Of Detection: hits / (hits + misses); null: nothing happened")
+    far: float | None = Field(description="False Alarm Ratio: false alarms / (hits + false alarms); null: never forecast")
+    csi: float | None = Field(description="Critical Success Index: hits / (hits + misses + false alarms)")
+
+
+class LeadTimeRow(Contract):
+    source: ScoreSource
+    hazard: Hazard
+    level: Level
+    province: str | None = None
+    month: int | None = None
+    events_warned: int = Field(description="events (a region's day at the level) forecast by at least one cycle")
+    mean_lead_h: float = Field(description="mean of each event's longest warning lead, to the start of its local day")
+
+
+class BrierRow(Contract):
+    hazard: Hazard
+    level: Level
+    lead_d: int | None = None
+    province: str | None = None
+    month: int | None = None
+    forecasts: int
+    brier: float = Field(description="mean of (share of members - what happened)²: 0 is perfect")
+
+
+class ReliabilityRow(Contract):
+    hazard: Hazard
+    level: Level
+    bin_from_pct: int
+    bin_to_pct: int
+    forecasts: int
+    mean_probability: float
+    observed_frequency: float = Field(description="how often the forecasts in the bin came true")
+
+
+class Verification(Contract):
+    cycles: int = Field(description="stored cycles scored (one per clock: a replayed clock counts once)")
+    first_cycle: datetime | None
+    last_cycle: datetime | None
+    by: list[str]
+    province: str | None
+    contingency: list[ContingencyRow]
+    lead_times: list[LeadTimeRow]
+    brier: list[BrierRow]
+    reliability: list[ReliabilityRow]

@@ -1,0 +1,139 @@
+"""Verification from the stored cycles: each cycle's day record read back and scored
+(triggers.verification), for the command line, the API and the console page."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from triggers.grid import DEFAULT_ZONE
+from triggers.levels import HAZARD_NAMES, LEVEL_NAMES
+from triggers.regioncodes import is_region_code
+from triggers.validation import InvalidConfig
+from triggers.verification import (DayRecord, Scores, brier_table, contingency_table, lead_table,
+                                   reliability_table, score)
+from warning.models import CycleRun, DayRecordRow
+
+BEIJING = ZoneInfo(DEFAULT_ZONE)
+BREAKDOWNS = ("lead_d", "province", "month")  # what the tables may be broken down by, beyond hazard and level
+
+
+@dataclass(frozen=True)
+class Query:
+    since: datetime | None = None
+    until: datetime | None = None
+    by: tuple[str, ...] = ("lead_d",)
+    province: str | None = None
+
+    @classmethod
+    def checked(cls, since: datetime | None, until: datetime | None, by: str | None, province: str | None,
+                prefix: str = "") -> Query:
+        """From what a person typed; InvalidConfig naming each field (`prefix` + its name) that is wrong."""
+        problems = []
+        chosen = tuple(b.strip() for b in by.split(",") if b.strip()) if by else ("lead_d",)
+        for name in chosen:
+            if name not in BREAKDOWNS:
+                problems.append(f"{prefix}by: {name!r} is not one of {', '.join(BREAKDOWNS)}")
+        if province is not None and not (is_region_code(province) and province[2:] == "0" * (len(province) - 2)):
+            problems.append(f"{prefix}province: {province!r} is not a province code (two digits and zeros, as 220000)")
+        if since and until and since > until:
+            problems.append(f"{prefix}since: {since.isoformat()} comes after until {until.isoformat()}")
+        if problems:
+            raise InvalidConfig(problems)
+        return cls(since, until, tuple(dict.fromkeys(chosen)), province)
+
+
+def day_records(session: Session, query: Query) -> list[DayRecord]:
+    """The records of the cycles in the period; of several cycles run on the same clock (a scenario
+    replayed again) the last one run counts, once."""
+    rows = select(DayRecordRow.as_of, DayRecordRow.body).join(CycleRun, CycleRun.id == DayRecordRow.cycle_id)
+    if query.since:
+        rows = rows.where(DayRecordRow.as_of >= query.since)
+    if query.until:
+        rows = rows.where(DayRecordRow.as_of <= query.until)
+    latest = {}
+    for as_of, body in session.execute(rows.order_by(DayRecordRow.as_of, CycleRun.started_at)):
+        latest[as_of] = body
+    return [DayRecord.from_bytes(body) for body in latest.values()]
+
+
+def verification(session: Session, query: Query) -> dict:
+    """Every score of the period as plain rows (JSON's null where a score has nothing to count)."""
+    records, scores = scored(session, query)
+    return {"cycles": len(records),
+            "first_cycle": min((r.as_of for r in records), default=None),
+            "last_cycle": max((r.as_of for r in records), default=None),
+            "by": list(query.by), "province": query.province, **tables(scores, query)}
+
+
+def scored(session: Session, query: Query) -> tuple[list[DayRecord], Scores | None]:
+    records = day_records(session, query)
+    return records, score(records) if records else None
+
+
+def tables(scores: Scores | None, query: Query) -> dict[str, list[dict]]:
+    if scores is None:
+        return {"contingency": [], "lead_times": [], "brier": [], "reliability": []}
+    extra = tuple(b for b in query.by if b != "lead_d")  # the lead is in the event, not its warning lead
+    return {"contingency": rows_of(contingency_table(scores, ("source", "hazard", "level") + query.by, query.province)),
+            "lead_times": rows_of(lead_table(scores, ("source", "hazard", "level") + extra, query.province)),
+            "brier": rows_of(brier_table(scores, ("hazard", "level") + query.by, query.province)),
+            "reliability": rows_of(reliability_table(scores))}
+
+
+def rows_of(frame) -> list[dict]:
+    return [{key: plain(value) for key, value in row.items()} for row in frame.to_dict("records")]
+
+
+def plain(value):
+    """A JSON value: numpy numbers as Python's, NaN as None."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+SOURCE_NAMES = {"deterministic": {"zh": "确定性预报", "en": "deterministic forecast"},
+                "ensemble_prepare": {"zh": "集合预报·准备概率", "en": "ensemble at the prepare share"},
+                "ensemble_act": {"zh": "集合预报·行动概率", "en": "ensemble at the act share"}}
+TEXT = {
+    "zh": {"head": "预警检验:{cycles} 个运行周期,{first} 至 {last}(北京时间)", "none": "尚无可检验的运行周期。",
+           "row": "{source} {hazard}{level}{extra}:命中 {hits},漏报 {misses},空报 {false_alarms};"
+                  "命中率 {pod},空报率 {far},TS评分 {csi}",
+           "lead": "{source} {hazard}{level}{extra}:{events_warned} 次过程提前预警,平均提前 {mean_lead_h} 小时",
+           "brier": "{hazard}{level}{extra}:布赖尔评分 {brier}({forecasts} 个概率预报)",
+           "lead_d": "提前{}天", "province": "省份 {}", "month": "{} 月", "missing": "—"},
+    "en": {"head": "Verification: {cycles} cycles, {first} to {last} (Beijing time)", "none": "No stored cycle to verify yet.",
+           "row": "{source} {hazard} {level}{extra}: {hits} hits, {misses} misses, {false_alarms} false alarms; "
+                  "POD {pod}, FAR {far}, CSI {csi}",
+           "lead": "{source} {hazard} {level}{extra}: {events_warned} events warned, {mean_lead_h} h ahead on average",
+           "brier": "{hazard} {level}{extra}: Brier score {brier} ({forecasts} probability forecasts)",
+           "lead_d": "{} days ahead", "province": "province {}", "month": "month {}", "missing": "—"},
+}
+
+
+def verification_text(report: dict, lang: str) -> str:
+    """The report as lines a person reads (one language)."""
+    words = TEXT[lang]
+    if not report["cycles"]:
+        return words["none"] + "\n"
+    beijing = lambda t: t.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    lines = [words["head"].format(cycles=report["cycles"], first=beijing(report["first_cycle"]),
+                                  last=beijing(report["last_cycle"]))]
+    for kind, rows in (("row", report["contingency"]), ("lead", report["lead_times"]), ("brier", report["brier"])):
+        lines += [""] + [words[kind].format(**named(row, lang)) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def named(row: dict, lang: str) -> dict:
+    words = TEXT[lang]
+    extra = "".join(("," if lang == "zh" else ", ") + words[key].format(row[key])
+                    for key in BREAKDOWNS if row.get(key) is not None)
+    shown = {key: words["missing"] if value is None else f"{value:.0%}" if key in ("pod", "far") else value
+             for key, value in row.items()}
+    return shown | {"source": SOURCE_NAMES.get(row.get("source"), {lang: ""})[lang],
+                    "hazard": HAZARD_NAMES[row["hazard"]][lang], "level": LEVEL_NAMES[row["level"]][lang], "extra": extra}
