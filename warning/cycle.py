@@ -44,7 +44,7 @@ from warning.feeds.freshness import update_freshness
 from warning.feeds.replay import ReplaySource
 from warning.feeds.scenario import Scenario
 from warning.feeds.warnings import active_warnings
-from warning.leader import Leadership
+from warning.leader import SEED_LOCK, Leadership, cluster_lock
 from warning.logs import cycle_id_var
 from warning.manual_alerts import active_decisions
 from warning.models import Alert, CycleRun, DayRecordRow, FeedRun, Festival, ManualCpi, Subsidy, Task, utcnow
@@ -151,12 +151,38 @@ def run_cycle(rt: Runtime, source: Source, deliver: bool = True, lead: Leadershi
         finish(rt, cycle_id, "ok", summary)
         if isinstance(source, Scenario):
             ensure_scenario_outcomes(rt, source)  # its counties report once their tasks exist
+            record_scenario_history(rt, source)
         log.info("cycle finished: %s alerts issued, %s updated, %s resolved, %s messages, stages %s",
                  summary["alerts"]["issued"], summary["alerts"]["updated"], summary["alerts"]["resolved"],
                  summary["messages_enqueued"], summary["timings_ms"])
         return summary
     finally:
         cycle_id_var.reset(context)
+
+
+def record_scenario_history(rt: Runtime, scenario: Scenario) -> None:
+    """The day records of the scenario's earlier cycles (its history snapshots), each assessed as its
+    cycle would have been and stored once (an id made from the scenario and the clock), never acted on:
+    they give verification what came before the scenario's own cycle."""
+    with cluster_lock(rt.engine, SEED_LOCK, wait=True):  # instances starting together: the first records them
+        for snapshot in scenario.history():
+            record_snapshot(rt, scenario.name, snapshot)
+
+
+def record_snapshot(rt: Runtime, name: str, snapshot: Scenario) -> None:
+    record_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"coldwarn-history:{name}:{snapshot.now.isoformat()}"))
+    with rt.sessions() as session:
+        if session.get(DayRecordRow, record_id) is not None:
+            return
+    inputs = Inputs(snapshot.pull(rt.config.regions), {})
+    refused = [p.error for p in inputs.pulled if p.error]
+    if refused:
+        log.warning("scenario history %s: payloads refused: %s", snapshot.now.isoformat(), refused)
+    record = assess_inputs(inputs, rt.config, rt.config.rules, snapshot.now).day_record(rt.config.tz_by_code, snapshot.now)
+    if record is not None:
+        with rt.sessions.begin() as session:
+            session.add(DayRecordRow(cycle_id=record_id, as_of=snapshot.now, recorded_at=utcnow(),
+                                     scenario=f"{name} (history)", body=record.to_bytes()))
 
 
 def festival_task_types(playbook) -> set[str]:
@@ -217,7 +243,8 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         record_version(session, config.rules, "rules.yaml", "in force at this cycle")
         record_feed_runs(session, cycle_id, inputs.pulled)
         if record is not None:
-            session.add(DayRecordRow(cycle_id=cycle_id, as_of=as_of, scenario=source.name, body=record.to_bytes()))
+            session.add(DayRecordRow(cycle_id=cycle_id, as_of=as_of, recorded_at=utcnow(), scenario=source.name,
+                                     body=record.to_bytes()))
         with watch.stage("reconcile"):
             open_alerts = load_open_alerts(session)
             assessments, stood_down = apply_manual(assessments, active_decisions(session), as_of, config.rules.version)

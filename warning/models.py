@@ -428,7 +428,8 @@ class DayRecordRow(Base):
     the level of each daily rule, deterministic and per ensemble member, as compressed arrays."""
 
     __tablename__ = "day_records"
-    cycle_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cycle_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # or a scenario history snapshot's id
     as_of: Mapped[datetime] = mapped_column(index=True)
+    recorded_at: Mapped[datetime]
     scenario: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[bytes] = mapped_column(LargeBinary)

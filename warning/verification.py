@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triggers.grid import DEFAULT_ZONE
-from triggers.levels import HAZARD_NAMES, LEVEL_NAMES
+from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES
 from triggers.regioncodes import is_region_code
 from triggers.validation import InvalidConfig
 from triggers.verification import (DayRecord, Scores, brier_table, contingency_table, lead_table,
                                    reliability_table, score)
-from warning.models import CycleRun, DayRecordRow
+from warning.models import DayRecordRow
 
 BEIJING = ZoneInfo(DEFAULT_ZONE)
 BREAKDOWNS = ("lead_d", "province", "month")  # what the tables may be broken down by, beyond hazard and level
@@ -49,15 +50,15 @@ class Query:
 
 
 def day_records(session: Session, query: Query) -> list[DayRecord]:
-    """The records of the cycles in the period; of several cycles run on the same clock (a scenario
-    replayed again) the last one run counts, once."""
-    rows = select(DayRecordRow.as_of, DayRecordRow.body).join(CycleRun, CycleRun.id == DayRecordRow.cycle_id)
+    """The records of the cycles in the period; of several run on the same clock (a scenario replayed
+    again) the last one recorded counts, once."""
+    rows = select(DayRecordRow.as_of, DayRecordRow.body)
     if query.since:
         rows = rows.where(DayRecordRow.as_of >= query.since)
     if query.until:
         rows = rows.where(DayRecordRow.as_of <= query.until)
     latest = {}
-    for as_of, body in session.execute(rows.order_by(DayRecordRow.as_of, CycleRun.started_at)):
+    for as_of, body in session.execute(rows.order_by(DayRecordRow.as_of, DayRecordRow.recorded_at)):
         latest[as_of] = body
     return [DayRecord.from_bytes(body) for body in latest.values()]
 
@@ -133,7 +134,37 @@ def named(row: dict, lang: str) -> dict:
     words = TEXT[lang]
     extra = "".join(("," if lang == "zh" else ", ") + words[key].format(row[key])
                     for key in BREAKDOWNS if row.get(key) is not None)
-    shown = {key: words["missing"] if value is None else f"{value:.0%}" if key in ("pod", "far") else value
-             for key, value in row.items()}
+    shown = {key: words["missing"] if value is None else f"{value:.0%}" if key in ("pod", "far") else
+             f"{value:.2f}" if key == "csi" else value for key, value in row.items()}
     return shown | {"source": SOURCE_NAMES.get(row.get("source"), {lang: ""})[lang],
                     "hazard": HAZARD_NAMES[row["hazard"]][lang], "level": LEVEL_NAMES[row["level"]][lang], "extra": extra}
+
+
+def region_probabilities(session: Session, code: str) -> dict | None:
+    """The newest cycle's ensemble shares for one region: per daily rule and level, the share of members
+    meeting it on each day from today (None: no ensemble had the region)."""
+    newest = session.execute(select(DayRecordRow.as_of, DayRecordRow.body)
+                             .order_by(DayRecordRow.as_of.desc(), DayRecordRow.recorded_at.desc()).limit(1)).first()
+    if newest is None:
+        return None
+    record = DayRecord.from_bytes(newest.body)
+    rows = np.flatnonzero(record.codes == code)
+    if not len(rows) or not record.meeting:
+        return None
+    row = rows[0]
+    ahead = np.flatnonzero(record.lead_days[row] >= 0)
+    members = record.members[row, ahead]
+    if not members.any():
+        return None
+    days = [str(record.first_day + int(day)) for day in ahead]
+    levels = []
+    for hazard, meeting in record.meeting.items():
+        prepare, act = (float(v) for v in record.stage_pct[hazard][row])
+        for index, level in enumerate(COLOUR_LEVELS):
+            counts = meeting[index, row, ahead]
+            if counts.any():
+                levels.append({"hazard": hazard, "level": level, "prepare_pct": prepare, "act_pct": act, "days": [
+                    None if not n else {"meeting": int(m), "members": int(n), "pct": round(100 * int(m) / int(n)),
+                                        "stage": "act" if m * 100 >= act * n else "prepare" if m * 100 >= prepare * n else None}
+                    for m, n in zip(counts, members)]})
+    return {"as_of": newest.as_of, "days": days, "levels": levels, "members": int(members.max())}

@@ -37,7 +37,7 @@ def test_pruned_payloads_cannot_be_replayed_and_say_so(make_runtime):
     cycle = run_cycle(rt, open_source(rt, "demo"), deliver=False)
     with rt.sessions.begin() as session:
         session.execute(update(FeedRun).values(fetched_at=utcnow() - timedelta(days=31)))
-    assert prune_snapshots(rt) == 3
+    assert prune_snapshots(rt) == 4  # two forecast batches, the ensemble, the CPI
     with rt.sessions() as session:
         assert session.scalar(select(CycleRun.status)) == "ok"  # the record of the cycle stays
         with pytest.raises(InvalidConfig, match="its payloads were pruned"):

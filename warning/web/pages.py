@@ -25,6 +25,7 @@ from warning.models import Alert, CycleRun, FeedStatus, Task, User, utcnow
 from warning.outcomes import figures_of_tasks, record_figures
 from warning.outcomes import said as said_figures
 from warning.forecast_chart import region_chart
+from warning.verification import region_probabilities
 from warning.regions import has_coordinates, region_levels
 from warning.render import render_html, sheet_model
 from warning.web import change_task_status, changeable_task, require_region, runtime
@@ -273,11 +274,13 @@ def region(code: str):
     with rt.sessions() as db:
         model = sheet_model(db, rt.config, code, judged_now(db), g.lang)
         chart = region_chart(db, rt.config, rt.config.rules, code, g.lang)
+        probabilities = region_probabilities(db, code)
         history = db.scalars(select(Alert).where(Alert.region_code == code)
                              .order_by(Alert.issued_at.desc(), Alert.id.desc()).limit(50)).all()
         figures = figures_of_tasks(db, [t["id"] for t in model["tasks"]])
     return render_template("region.html", sheet=model, next_steps=NEXT, step_labels=STEP_LABELS[g.lang],
-                           may_change=can_change(g.user, code), chart=chart, history=history, zone=zone,
+                           may_change=can_change(g.user, code), chart=chart, probabilities=probabilities,
+                           history=history, zone=zone,
                            figures=figures, measures=rt.config.playbook.measures,
                            measures_of=rt.config.playbook.measures_of)
 
