@@ -20,9 +20,11 @@ shares (`ensemble_prepare`, `ensemble_act`), so a rule's choice can be judged be
 
 from __future__ import annotations
 
-import io
+import json
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -35,8 +37,8 @@ from triggers.rules import Rules
 HAZARDS = tuple(LEVELS_OF)
 SOURCES = ("deterministic", "ensemble_prepare", "ensemble_act")
 MAX_LEAD_DAYS = 15  # the longest forecast a feed gives (Open-Meteo: 16 days, today included)
-PROVINCES = 100  # the first two digits of a region code
 BINS = 10  # reliability: 0–10 %, 10–20 % … 90–100 %
+RECORD_FORMAT = 1  # how a record is stored (DayRecord.to_bytes)
 UNKNOWN = -1  # no level: no value that day, or the rule is off for the region
 
 
@@ -60,27 +62,33 @@ class DayRecord:
         return np.arange(self.members.shape[1])[None, :] - today[:, None]
 
     def to_bytes(self) -> bytes:
-        arrays = {"as_of": np.array([pd.Timestamp(self.as_of).value]), "codes": self.codes.astype(str),
-                  "first_day": np.array([self.first_day], dtype="datetime64[D]"), "start_h": self.start_h,
-                  "members": self.members}
-        for hazard in self.levels:
-            arrays[f"levels.{hazard}"] = self.levels[hazard]
-        for hazard in self.meeting:
-            arrays[f"meeting.{hazard}"], arrays[f"stage_pct.{hazard}"] = self.meeting[hazard], self.stage_pct[hazard]
-        out = io.BytesIO()
-        np.savez_compressed(out, **arrays)
-        return out.getvalue()
+        """One zlib stream of every array, after a JSON line naming each (dtype, shape): read back in one
+        pass with no copy per array (a winter of hourly cycles is thousands of records)."""
+        arrays = {"codes": self.codes.astype("S12"), "start_h": self.start_h, "members": self.members}
+        arrays |= {f"levels.{hazard}": value for hazard, value in self.levels.items()}
+        arrays |= {f"meeting.{hazard}": value for hazard, value in self.meeting.items()}
+        arrays |= {f"stage_pct.{hazard}": value for hazard, value in self.stage_pct.items()}
+        head = {"format": RECORD_FORMAT, "as_of": pd.Timestamp(self.as_of).value, "first_day": str(self.first_day),
+                "arrays": [[name, value.dtype.str, list(value.shape)] for name, value in arrays.items()]}
+        body = b"".join(np.ascontiguousarray(value).tobytes() for value in arrays.values())
+        return json.dumps(head).encode() + b"\n" + zlib.compress(body, 1)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> DayRecord:
-        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
-            named = {key: arrays[key] for key in arrays.files}
+        line, _, packed = data.partition(b"\n")
+        head, body, at, named = json.loads(line), zlib.decompress(packed), 0, {}
+        if head.get("format") != RECORD_FORMAT:
+            raise ValueError(f"a day record of format {head.get('format')!r}, not {RECORD_FORMAT}")
+        for name, dtype, shape in head["arrays"]:
+            size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+            named[name] = np.frombuffer(body, dtype, count=int(np.prod(shape)), offset=at).reshape(shape)
+            at += size
 
         def of(kind: str) -> dict[str, np.ndarray]:
             return {key.split(".", 1)[1]: value for key, value in named.items() if key.startswith(kind + ".")}
-        return cls(pd.Timestamp(int(named["as_of"][0]), tz=timezone.utc).to_pydatetime(), named["codes"],
-                   named["first_day"][0], named["start_h"], of("levels"), named["members"], of("meeting"),
-                   of("stage_pct"))
+        return cls(pd.Timestamp(head["as_of"], tz=timezone.utc).to_pydatetime(), named["codes"].astype(str),
+                   np.datetime64(head["first_day"], "D"), named["start_h"], of("levels"), named["members"],
+                   of("meeting"), of("stage_pct"))
 
 
 def record_of(daily: DailyGrid, ensemble: EnsembleDaily, thresholds: pd.DataFrame, tz_by_code: pd.Series,
@@ -96,11 +104,12 @@ def record_of(daily: DailyGrid, ensemble: EnsembleDaily, thresholds: pd.DataFram
     thr = thresholds.reindex(codes)
     unknown = np.isnan(det.values["tmin"])
     levels, meeting, stage_pct = {}, {}, {}
-    members = np.zeros((len(codes), len(days)), dtype=np.uint16)
+    members = np.zeros((len(codes), len(days)), dtype=np.uint8)
     if not ensemble.empty:
         on_grid = EnsembleDaily(codes, days, {name: placed(v, ensemble.codes, ensemble.days, codes, days)
                                               for name, v in ensemble.values.items()})
-        members, stacked = on_grid.present().astype(np.uint16), on_grid.stacked()
+        present, stacked = on_grid.present(), on_grid.stacked()
+        members = present.astype(np.min_scalar_type(int(present.max())))  # (51 members: a byte each)
     for hazard, levels_of in LEVELS_OF.items():
         off = ~thr[f"{hazard}.enabled"].fillna(False).to_numpy(dtype=bool)
         matrix = levels_of(det, thresholds, rules, normals) if not daily.empty else np.zeros(unknown.shape, dtype=int)
@@ -108,7 +117,7 @@ def record_of(daily: DailyGrid, ensemble: EnsembleDaily, thresholds: pd.DataFram
         if not ensemble.empty:
             per_member = levels_of(stacked, thresholds, rules, normals).reshape(-1, len(codes), len(days))
             meeting[hazard] = np.stack([(per_member >= index).sum(axis=0) for index in range(1, len(COLOUR_LEVELS) + 1)]
-                                       ).astype(np.uint16)
+                                       ).astype(members.dtype)
             stage_pct[hazard] = thr[[f"{hazard}.ensemble.prepare.min_pct", f"{hazard}.ensemble.act.min_pct"]] \
                 .to_numpy(dtype=np.float32)
     start_h = (DailyGrid(codes, days[:1]).starts_ns(tz_by_code)[:, 0] - pd.Timestamp(now).value) / 3.6e12
@@ -128,83 +137,136 @@ def placed(values: np.ndarray, codes: pd.Index, days: pd.DatetimeIndex, on_codes
 class Observed:
     """What happened: per hazard, the sorted keys of (region, day) cells and each one's level."""
 
-    code_index: dict[str, int]
+    codes: np.ndarray  # every record's region codes, sorted: a key's region is its index here
     keys: dict[str, np.ndarray]
     levels: dict[str, np.ndarray]
 
-    def at(self, hazard: str, keys: np.ndarray) -> np.ndarray:
-        """The observed level of each key (UNKNOWN where no later cycle had it)."""
+    @cached_property
+    def provinces(self) -> np.ndarray:
+        """The provinces (first two digits) of the codes, sorted: the scores' province axis."""
+        return np.unique(self.codes.astype("<U2").astype(int))
+
+    @cached_property
+    def cell_axes(self) -> tuple[int, int, int]:
+        """The axes of a scored cell: lead day, province, month (only the provinces there are)."""
+        return MAX_LEAD_DAYS + 1, len(self.provinces), 12
+
+    @property
+    def cell_bins(self) -> int:
+        return int(np.prod(self.cell_axes))
+
+    def at(self, hazard: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The observed level of each key (UNKNOWN where no later cycle had it), and its index in `keys`."""
         known, levels = self.keys[hazard], self.levels[hazard]
-        at = np.clip(np.searchsorted(known, keys), 0, max(len(known) - 1, 0))
-        found = (known[at] == keys) if len(known) else np.zeros(len(keys), dtype=bool)
-        return np.where(found, levels[at] if len(known) else UNKNOWN, UNKNOWN)
+        if not len(known):
+            return np.full(len(keys), UNKNOWN), np.zeros(len(keys), dtype=int)
+        at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        return np.where(known[at] == keys, levels[at], UNKNOWN), at
 
 
-def cell_keys(record: DayRecord, code_index: dict[str, int]) -> np.ndarray:
+def cell_keys(record: DayRecord, codes: np.ndarray) -> np.ndarray:
     """Regions x days: one integer per (region, day), the same in every record."""
-    rows = np.array([code_index[c] for c in record.codes], dtype=np.int64)
+    rows = np.searchsorted(codes, record.codes).astype(np.int64)
     days = record.first_day.astype("datetime64[D]").astype(np.int64) + np.arange(record.members.shape[1])
     return rows[:, None] * 1_000_000 + days[None, :]
 
 
 def observed(records: list[DayRecord]) -> Observed:
     """Each (region, day)'s level from the first record, by clock, for which the day was over."""
-    code_index = {c: i for i, c in enumerate(sorted(set().union(*(r.codes.tolist() for r in records))))}
+    codes = np.unique(np.concatenate([r.codes.astype(str) for r in records]))
     keys, levels = {}, {}
     ordered = sorted(records, key=lambda r: r.as_of)
     for hazard in HAZARDS:
         found_keys, found_levels = [], []
         for record in ordered:
             past = (record.lead_days <= -1) & (record.levels[hazard] != UNKNOWN)
-            found_keys.append(cell_keys(record, code_index)[past])
+            found_keys.append(cell_keys(record, codes)[past])
             found_levels.append(record.levels[hazard][past])
         all_keys = np.concatenate(found_keys) if found_keys else np.zeros(0, dtype=np.int64)
         unique, first = np.unique(all_keys, return_index=True)  # the first occurrence: the earliest record
         keys[hazard] = unique
         levels[hazard] = np.concatenate(found_levels)[first] if len(unique) else np.zeros(0, dtype=np.int8)
-    return Observed(code_index, keys, levels)
+    return Observed(codes, keys, levels)
 
 
 @dataclass
 class Scores:
     """Sums over (hazard, level, lead day, province, month of the day), per source where it applies."""
 
-    hits: np.ndarray  # sources x hazards x levels x CELL_BINS
+    hits: np.ndarray  # sources x hazards x levels x cells (Observed.cell_axes, flattened)
     misses: np.ndarray
     false_alarms: np.ndarray
-    squared_error: np.ndarray  # hazards x levels x CELL_BINS: the Brier sums
+    squared_error: np.ndarray  # hazards x levels x cells: the Brier sums
     probabilities: np.ndarray  # how many probability forecasts, same axes
     reliability: np.ndarray  # hazards x levels x BINS x (forecasts, sum of p, events)
-    lead_h: dict = field(default_factory=dict)  # (source, hazard, level) -> (event keys, longest lead in h)
-    truth: Observed | None = None
-    cycles: int = 0
+    lead_h: dict  # (source, hazard, level) -> per observed cell, the longest lead (h) it was forecast at
+    truth: Observed
+    cycles: int
 
 
-CELL_AXES = (MAX_LEAD_DAYS + 1, PROVINCES, 13)  # lead day, province, month (1–12)
-CELL_BINS = int(np.prod(CELL_AXES))
+GRADES = len(COLOUR_LEVELS) + 1  # a level index: 0 none, 1 blue … 4 red
+BATCH = 128  # records whose cells are added up in one pass
+
+
+class Sums:
+    """Weights added up per index, gathered over a batch of records and summed in one pass."""
+
+    def __init__(self, size: int, weighted: bool = False):
+        self.total = np.zeros(size) if weighted else np.zeros(size, dtype=np.int64)
+        self.indexes, self.weights = [], []
+
+    def add(self, index: np.ndarray, weights: np.ndarray | None = None) -> None:
+        self.indexes.append(index.ravel().astype(np.int32 if len(self.total) < 2**31 else np.int64))
+        if weights is not None:
+            self.weights.append(weights.ravel())
+
+    def flush(self) -> np.ndarray:
+        if self.indexes:
+            weights = np.concatenate(self.weights) if self.weights else None
+            self.total += np.bincount(np.concatenate(self.indexes), weights, len(self.total)).astype(self.total.dtype)
+            self.indexes, self.weights = [], []
+        return self.total
 
 
 def score(records: list[DayRecord]) -> Scores:
     truth = observed(records)
-    counts = (len(SOURCES), len(HAZARDS), len(COLOUR_LEVELS), CELL_BINS)
-    s = Scores(np.zeros(counts, dtype=np.int64), np.zeros(counts, dtype=np.int64), np.zeros(counts, dtype=np.int64),
-               np.zeros(counts[1:]), np.zeros(counts[1:], dtype=np.int64), np.zeros((len(HAZARDS), len(COLOUR_LEVELS), BINS, 3)),
-               truth=truth, cycles=len(records))
-    for record in records:
+    hazards, levels, bins = len(HAZARDS), len(COLOUR_LEVELS), truth.cell_bins
+    joint = Sums(len(SOURCES) * hazards * GRADES * GRADES * bins)  # cells by (forecast, observed) level
+    sums = {"brier": Sums(hazards * levels * bins, weighted=True), "judged": Sums(hazards * bins),
+            "reliability": Sums(hazards * levels * BINS * 3, weighted=True)}
+    lead_h = {(source, hazard, lv): np.full(len(truth.keys[hazard]), np.nan) for source in SOURCES
+              for hazard in HAZARDS for lv in range(levels)}
+    for n, record in enumerate(records):
         cells = record_cells(record, truth)
         for h, hazard in enumerate(HAZARDS):
-            forecast = record.levels[hazard][cells.where]
-            seen = truth.at(hazard, cells.keys)
+            forecast = record.levels[hazard][cells.where].astype(int)
+            seen, index = truth.at(hazard, cells.keys)
             known = (seen != UNKNOWN) & (forecast != UNKNOWN)
-            for lv in range(len(COLOUR_LEVELS)):
-                happened = known & (seen >= lv + 1)
-                for src, said, judged in forecast_events(record, hazard, cells, forecast, lv):
-                    said, was = said & known & judged, happened & judged
-                    for total, chosen in ((s.hits, said & was), (s.misses, ~said & was), (s.false_alarms, said & ~was)):
-                        total[src, h, lv] += np.bincount(cells.bin[chosen], minlength=CELL_BINS)
-                    keep_longest(s.lead_h, (SOURCES[src], hazard, lv), cells.keys[said & was], cells.lead_h[said & was])
-                add_probabilities(s, record, hazard, h, lv, cells, happened, known)
-    return s
+            for src, said, judged in forecast_levels(record, hazard, cells, forecast):
+                use = known & judged & ((said > 0) | (seen > 0))  # (neither: nothing to count)
+                joint.add((((src * hazards + h) * GRADES + said[use]) * GRADES + seen[use]) * bins + cells.bin[use])
+                keep_longest(lead_h, SOURCES[src], hazard, np.where(use, np.minimum(said, seen), 0), index, cells.lead_h)
+            if hazard in record.meeting:
+                add_probabilities(sums, record, hazard, h, cells, seen, known, bins)
+        if n % BATCH == BATCH - 1:
+            [sums_of.flush() for sums_of in (joint, *sums.values())]
+    return scores_of(joint.flush(), {name: sums_of.flush() for name, sums_of in sums.items()}, lead_h, truth, len(records))
+
+
+def scores_of(joint: np.ndarray, sums: dict[str, np.ndarray], lead_h: dict, truth: Observed, cycles: int) -> Scores:
+    """Hits, misses and false alarms of each level from the joint counts of forecast and observed levels."""
+    bins = truth.cell_bins
+    counts = joint.reshape(len(SOURCES), len(HAZARDS), GRADES, GRADES, bins)
+    at_least = counts[:, :, ::-1, ::-1].cumsum(2).cumsum(3)[:, :, ::-1, ::-1]  # [f, o]: forecast >= f, observed >= o
+    up = range(1, GRADES)
+    hits = np.stack([at_least[:, :, lv, lv] for lv in up], axis=2)
+    said = np.stack([at_least[:, :, lv, 0] for lv in up], axis=2)
+    happened = np.stack([at_least[:, :, 0, lv] for lv in up], axis=2)
+    judged = sums["judged"].reshape(len(HAZARDS), 1, bins)
+    return Scores(hits, happened - hits, said - hits,
+                  sums["brier"].reshape(len(HAZARDS), len(COLOUR_LEVELS), bins),
+                  np.repeat(judged, len(COLOUR_LEVELS), axis=1),
+                  sums["reliability"].reshape(len(HAZARDS), len(COLOUR_LEVELS), BINS, 3), lead_h, truth, cycles)
 
 
 @dataclass
@@ -220,47 +282,56 @@ class Cells:
 def record_cells(record: DayRecord, truth: Observed) -> Cells:
     lead_days = record.lead_days
     rows, cols = np.nonzero((lead_days >= 0) & (lead_days <= MAX_LEAD_DAYS))
-    months = (record.first_day.astype("datetime64[D]") + cols).astype("datetime64[M]").astype(int) % 12 + 1
-    provinces = np.array([int(c[:2]) for c in record.codes], dtype=int)[rows]
-    return Cells((rows, cols), cell_keys(record, truth.code_index)[rows, cols],
-                 np.ravel_multi_index((lead_days[rows, cols], provinces, months), CELL_AXES),
+    months = (record.first_day.astype("datetime64[D]") + cols).astype("datetime64[M]").astype(int) % 12
+    provinces = np.searchsorted(truth.provinces, record.codes.astype("<U2").astype(int))[rows]
+    return Cells((rows, cols), cell_keys(record, truth.codes)[rows, cols],
+                 np.ravel_multi_index((lead_days[rows, cols], provinces, months), truth.cell_axes),
                  np.maximum(record.start_h[rows].astype(float) + 24.0 * cols, 0))  # warned the same day: 0 h
 
 
-def forecast_events(record: DayRecord, hazard: str, cells: Cells, forecast: np.ndarray, lv: int):
-    """Per source: its index, whether it forecast the level on each cell, and the cells it can be judged on
-    (the ensemble's: those it had members for)."""
-    yield 0, forecast >= lv + 1, np.ones(len(forecast), dtype=bool)
+def forecast_levels(record: DayRecord, hazard: str, cells: Cells, forecast: np.ndarray):
+    """Per source: its index, the level it forecast on each cell, and the cells it can be judged on (the
+    ensemble's: those it had members for). The ensemble forecasts the highest level whose members'
+    share reaches the stage's (a share of a level counts the members at or above it, so it only falls)."""
+    yield 0, forecast, np.ones(len(forecast), dtype=bool)
     if hazard in record.meeting:
         members = record.members[cells.where].astype(float)
-        meeting = record.meeting[hazard][lv][cells.where].astype(float)
+        meeting = record.meeting[hazard][:, cells.where[0], cells.where[1]].astype(float)
         pct = record.stage_pct[hazard][cells.where[0]].astype(float)
         for stage in range(2):
-            yield 1 + stage, meeting * 100 >= pct[:, stage] * members, members > 0
+            reached = (meeting * 100 >= pct[:, stage] * members) & (members > 0)
+            yield 1 + stage, reached.sum(axis=0), members > 0
 
 
-def add_probabilities(s: Scores, record: DayRecord, hazard: str, h: int, lv: int, cells: Cells,
-                      was: np.ndarray, known: np.ndarray) -> None:
-    if hazard not in record.meeting:
-        return
-    members = record.members[cells.where]
+def add_probabilities(sums: dict[str, Sums], record: DayRecord, hazard: str, h: int, cells: Cells,
+                      seen: np.ndarray, known: np.ndarray, cell_bins: int) -> None:
+    """The share of members meeting each level (p) against whether it happened (o): Brier and reliability."""
+    members = record.members[cells.where].astype(int)
     scored = known & (members > 0)
-    meeting, members = record.meeting[hazard][lv][cells.where][scored].astype(int), members[scored].astype(int)
-    p, o = meeting / members, was[scored].astype(float)
-    s.squared_error[h, lv] += np.bincount(cells.bin[scored], weights=(p - o) ** 2, minlength=CELL_BINS)
-    s.probabilities[h, lv] += np.bincount(cells.bin[scored], minlength=CELL_BINS)
-    bins = np.minimum(meeting * BINS // members, BINS - 1)  # in whole numbers: 7 of 10 is in 70–80 %, exactly
+    meeting = record.meeting[hazard][:, cells.where[0][scored], cells.where[1][scored]].astype(int)
+    members, bins = members[scored], cells.bin[scored]
+    p = meeting / members
+    o = (seen[scored][None, :] >= np.arange(1, len(COLOUR_LEVELS) + 1)[:, None]).astype(float)
+    levels = np.arange(len(COLOUR_LEVELS))[:, None]
+    sums["judged"].add(h * cell_bins + bins)
+    wrong = (p > 0) | (o > 0)  # (a zero forecast of nothing adds nothing to the Brier sum)
+    sums["brier"].add(((h * len(COLOUR_LEVELS) + levels) * cell_bins + bins[None, :])[wrong], ((p - o) ** 2)[wrong])
+    share_bin = np.minimum(meeting * BINS // members, BINS - 1)  # in whole numbers: 7 of 10 is in 70–80 %, exactly
+    at = ((h * len(COLOUR_LEVELS) + levels) * BINS + share_bin) * 3
+    reliability = sums["reliability"]  # (small: added up here, not gathered)
     for column, values in enumerate((np.ones_like(p), p, o)):
-        s.reliability[h, lv, :, column] += np.bincount(bins, weights=values, minlength=BINS)
+        reliability.total += np.bincount((at + column).ravel(), values.ravel(), len(reliability.total))
 
 
-def keep_longest(longest: dict, key: tuple, keys: np.ndarray, leads: np.ndarray) -> None:
-    if not len(keys):
-        return
-    old_keys, old_leads = longest.get(key, (np.zeros(0, dtype=np.int64), np.zeros(0)))
-    frame = pd.DataFrame({"key": np.concatenate([old_keys, keys]), "lead_h": np.concatenate([old_leads, leads])})
-    best = frame.groupby("key")["lead_h"].max()
-    longest[key] = (best.index.to_numpy(), best.to_numpy())
+def keep_longest(lead_h: dict, source: str, hazard: str, hit_level: np.ndarray, index: np.ndarray,
+                 leads: np.ndarray) -> None:
+    """Each hit cell's longest lead so far, at every level up to the one it hit (one cell once a record)."""
+    for lv in range(len(COLOUR_LEVELS)):
+        hit = hit_level >= lv + 1
+        if not hit.any():
+            break
+        longest = lead_h[source, hazard, lv]
+        longest[index[hit]] = np.fmax(longest[index[hit]], leads[hit])
 
 
 GROUPS = ("source", "hazard", "level", "lead_d", "province", "month")
@@ -274,7 +345,7 @@ def contingency_table(s: Scores, by: tuple[str, ...] = ("source", "hazard", "lev
                       province: str | None = None) -> pd.DataFrame:
     """Hits, misses and false alarms added up over the groups `by`, with POD, FAR and CSI."""
     src, h, lv, cell = np.nonzero(s.hits + s.misses + s.false_alarms)
-    frame = cell_frame(cell).assign(source=np.array(SOURCES)[src], hazard=np.array(HAZARDS)[h],
+    frame = cell_frame(s.truth, cell).assign(source=np.array(SOURCES)[src], hazard=np.array(HAZARDS)[h],
                                     level=np.array(COLOUR_LEVELS)[lv], hits=s.hits[src, h, lv, cell],
                                     misses=s.misses[src, h, lv, cell], false_alarms=s.false_alarms[src, h, lv, cell])
     frame = in_province(frame, province).groupby(list(by), sort=False)[["hits", "misses", "false_alarms"]].sum().reset_index()
@@ -286,7 +357,7 @@ def contingency_table(s: Scores, by: tuple[str, ...] = ("source", "hazard", "lev
 def brier_table(s: Scores, by: tuple[str, ...] = ("hazard", "level", "lead_d"), province: str | None = None) -> pd.DataFrame:
     """The Brier score of the members' share for each level (0 perfect, 1 always wrong), over the groups."""
     h, lv, cell = np.nonzero(s.probabilities)
-    frame = cell_frame(cell).assign(hazard=np.array(HAZARDS)[h], level=np.array(COLOUR_LEVELS)[lv],
+    frame = cell_frame(s.truth, cell).assign(hazard=np.array(HAZARDS)[h], level=np.array(COLOUR_LEVELS)[lv],
                                     forecasts=s.probabilities[h, lv, cell], squared_error=s.squared_error[h, lv, cell])
     frame = in_province(frame, province).groupby(list(by), sort=False)[["forecasts", "squared_error"]].sum().reset_index()
     frame["brier"] = (frame.pop("squared_error") / frame["forecasts"]).round(4)
@@ -305,13 +376,16 @@ def reliability_table(s: Scores) -> pd.DataFrame:
 
 def lead_table(s: Scores, by: tuple[str, ...] = ("source", "hazard", "level"), province: str | None = None) -> pd.DataFrame:
     """Per group: the events warned of at least once, and the mean of each one's longest warning lead (h)."""
-    codes = np.array(sorted(s.truth.code_index, key=s.truth.code_index.get)) if s.truth else np.array([])
     parts = []
-    for (source, hazard, lv), (keys, leads) in s.lead_h.items():
-        days = (keys % 1_000_000).astype("datetime64[D]")
-        parts.append(pd.DataFrame({"source": source, "hazard": hazard, "level": COLOUR_LEVELS[lv],
-                                   "province": [province_code(int(c[:2])) for c in codes[keys // 1_000_000]],
-                                   "month": days.astype("datetime64[M]").astype(int) % 12 + 1, "lead_h": leads}))
+    for (source, hazard, lv), longest in s.lead_h.items():
+        warned = ~np.isnan(longest)
+        if warned.any():
+            keys = s.truth.keys[hazard][warned]
+            days = (keys % 1_000_000).astype("datetime64[D]")
+            parts.append(pd.DataFrame({"source": source, "hazard": hazard, "level": COLOUR_LEVELS[lv],
+                                       "province": [province_code(int(c[:2])) for c in s.truth.codes[keys // 1_000_000]],
+                                       "month": days.astype("datetime64[M]").astype(int) % 12 + 1,
+                                       "lead_h": longest[warned]}))
     if not parts:
         return pd.DataFrame(columns=[*by, "events_warned", "mean_lead_h"])
     frame = in_province(pd.concat(parts, ignore_index=True), province)
@@ -319,9 +393,10 @@ def lead_table(s: Scores, by: tuple[str, ...] = ("source", "hazard", "level"), p
     return ordered(grouped.rename(columns={"count": "events_warned", "mean": "mean_lead_h"}).round({"mean_lead_h": 1}), by)
 
 
-def cell_frame(cell: np.ndarray) -> pd.DataFrame:
-    lead, province, month = np.unravel_index(cell, CELL_AXES)
-    return pd.DataFrame({"lead_d": lead, "province": [province_code(p) for p in province], "month": month})
+def cell_frame(truth: Observed, cell: np.ndarray) -> pd.DataFrame:
+    lead, province, month = np.unravel_index(cell, truth.cell_axes)
+    return pd.DataFrame({"lead_d": lead, "province": [province_code(p) for p in truth.provinces[province]],
+                         "month": month + 1})
 
 
 def in_province(frame: pd.DataFrame, province: str | None) -> pd.DataFrame:

@@ -36,6 +36,8 @@ def test_the_demo_shows_probabilities_and_scores_its_history(api):
     table = re.search(r'<table class="probabilities" id="probabilities">.*?</table>', page, re.S).group(0)
     shares = [int(p) for p in re.findall(r'data-pct="(\d+)"', table)]
     assert "共 10 个成员" in page and shares and all(0 <= p <= 100 for p in shares) and any(0 < p < 100 for p in shares)
+    for stage, pct in re.findall(r'<td(?: class="stage-(\w+)")? data-pct="(\d+)"', table):  # prepare 40 %, act 70 %
+        assert stage == ("act" if int(pct) >= 70 else "prepare" if int(pct) >= 40 else "")
     assert 'id="probabilities"' not in api.client.get(f"/regions/{WITHOUT}").get_data(as_text=True)
     scored = api.client.get("/verification").get_data(as_text=True)
     assert '<strong id="cycle-count">6</strong>' in scored and 'id="reliability-chart"' in scored

@@ -550,7 +550,8 @@ class ReliabilityRow(Contract):
 
 
 class Verification(Contract):
-    cycles: int = Field(description="stored cycles scored (one per clock: a replayed clock counts once)")
+    cycles: int = Field(description="stored cycles scored: one a Beijing day, the one nearest its 08:00 "
+                                    "briefing (each hourly cycle would count each model run many times)")
     first_cycle: datetime | None
     last_cycle: datetime | None
     by: list[str]
