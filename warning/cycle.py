@@ -108,19 +108,31 @@ class Inputs:
 
 
 def pull(source: Source, regions: pd.DataFrame, rt: Runtime) -> Inputs:
-    """Pull everything; a payload that failed or was refused is replaced by its last good one."""
+    """Pull everything; a payload that failed or was refused is replaced by its last good one, as is one
+    not fetched this cycle (a feed on its own schedule)."""
     pulled, fetched_at, now = source.pull(regions), {}, utcnow()
     with rt.sessions() as session:
         for p in pulled:
             if p.ok:
                 fetched_at[id(p)] = now
                 continue
-            log.warning("feed failed: %s: %s", p.source, p.error)
+            if not p.reused:
+                log.warning("feed failed: %s: %s", p.source, p.error)
             good = last_good(session, p.key)
             if good is not None:
                 again = ReplaySource.again(good)
                 p.frame, p.fallback_from, fetched_at[id(p)] = again.frame, good.id, good.fetched_at
+            elif p.reused:  # (pruned or rolled back since the source looked)
+                p.error = f"{p.source}: no earlier payload to reuse"
     return Inputs(pulled, fetched_at)
+
+
+def last_fetched(rt: Runtime, feed: str) -> dict[str, datetime]:
+    """When each key of the feed was last fetched good (its payload kept), for sources that reuse it."""
+    with rt.sessions() as session:
+        return dict(session.execute(select(FeedRun.key, func.max(FeedRun.fetched_at))
+                                    .where(FeedRun.feed == feed, FeedRun.status == "ok",
+                                           FeedRun.payload_gzip.is_not(None)).group_by(FeedRun.key)).all())
 
 
 def last_good(session: Session, key: str) -> FeedRun | None:
@@ -297,7 +309,7 @@ def record_feed_runs(session: Session, cycle_id: str, pulled: list[Pulled]) -> N
         list(pool.map(Pulled.pack, pulled))
     tally = Tally()
     for p in pulled:
-        status = "ok" if not p.error else "rejected" if p.fetched else "failed"
+        status = ("reused" if p.reused else "ok") if not p.error else "rejected" if p.fetched else "failed"
         tally.count("coldwarn_feed_fetches", {"feed": p.feed, "status": status})
         tally.observe("coldwarn_feed_fetch_duration_seconds", {"feed": p.feed}, p.elapsed_ms / 1000)
         session.add(FeedRun(

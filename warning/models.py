@@ -92,7 +92,7 @@ class FeedRun(Base):
     key: Mapped[str] = mapped_column(String(80), default="", index=True)  # same request, same key
     source: Mapped[str] = mapped_column(String(500))
     fetched_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16))  # ok, rejected (bad payload), failed (no payload)
+    status: Mapped[str] = mapped_column(String(16))  # ok, rejected (bad payload), failed (no payload), reused (not due)
     attempts: Mapped[int] = mapped_column(default=1)
     elapsed_ms: Mapped[float] = mapped_column(Float, default=0)
     fallback_from: Mapped[int | None]  # the earlier good run used instead of this one

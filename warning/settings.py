@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from triggers.validation import InvalidConfig, StrictModel, describe
 
@@ -59,6 +59,7 @@ class EnsembleSettings(StrictModel):
     model: str = Field(default="ecmwf_ifs025", pattern=r"^[a-z0-9_]+$")  # one model: 51 members for ecmwf_ifs025
     batch_size: int = Field(default=50, ge=1, le=500)  # 50 locations x 51 members x 2 series ~ 7 MB of JSON
     forecast_days: int = Field(default=10, ge=1, le=35)
+    every_h: float = Field(default=6, gt=0, le=24)  # a new ensemble run comes every 6 to 12 hours: between, reuse
 
 
 class QWeatherSettings(StrictModel):
@@ -107,6 +108,14 @@ class FeedSettings(StrictModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    @model_validator(mode="after")
+    def ensemble_fetched_before_stale(self):
+        if self.ensemble.every_h >= self.freshness.ensemble_max_age_h:
+            raise ValueError(f"ensemble.every_h ({self.ensemble.every_h:g}) must be less than "
+                             f"freshness.ensemble_max_age_h ({self.freshness.ensemble_max_age_h:g}), or every "
+                             "reused ensemble would be reported stale")
+        return self
 
 
 class ScheduleSettings(StrictModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from warning.cycle import last_fetched
 from warning.feeds.http import Fetcher
 from warning.feeds.live import LiveSource
 from warning.feeds.scenario import load_scenario
@@ -17,7 +18,8 @@ def open_source(rt: Runtime, scenario: str | None = None, live: bool = False, to
     if not chosen:
         fetch = rt.settings.feeds.fetch
         return LiveSource(rt.settings.feeds, Fetcher(rt.http, fetch.connect_timeout_s, fetch.read_timeout_s,
-                                                     fetch.max_attempts, fetch.backoff_s))
+                                                     fetch.max_attempts, fetch.backoff_s),
+                          last_fetched=lambda feed: last_fetched(rt, feed))
     source = load_scenario(chosen, rt.settings.config_dir, rt.config.region_codes)
     if to_today:
         source = source.to_today(utcnow())

@@ -4,13 +4,16 @@ SQLite and PostgreSQL: the members' share decides where a region's rule says so.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import yaml
 from sqlalchemy import select
 
+from triggers.validation import InvalidConfig
 from warning.cycle import run_cycle
-from warning.models import Alert, FeedRun
+from warning.feeds.replay import replay_source
+from warning.models import Alert, CycleRun, FeedRun
 from warning.sources import open_source
 from tests.conftest import keep_only_jilin
 from tests.emulators import open_meteo_ensemble_handler, open_meteo_handler
@@ -82,3 +85,44 @@ def test_without_members_the_forecast_stands_in(ensemble_runtime):
     assert len(summary["feeds"]["rejected"]) == 2 and summary["feeds"]["freshness"]["ensemble"]["stale"]
     alerts = cold_wave_alerts(rt)
     assert len(alerts) == 60 and all("集合成员" not in a.evidence["zh"] for a in alerts.values())
+
+
+def ensemble_requests(httpserver) -> int:
+    return sum(request.path == "/v1/ensemble" for request, _ in httpserver.log)
+
+
+def test_the_ensemble_is_fetched_on_its_own_schedule_and_reused_between(ensemble_runtime, httpserver):
+    rt = ensemble_runtime(cold_members=36)
+    first = run_cycle(rt, open_source(rt), deliver=False)
+    asked = ensemble_requests(httpserver)
+    second = run_cycle(rt, open_source(rt), deliver=False)  # within feeds.ensemble.every_h (6 h)
+    assert asked == 2 and ensemble_requests(httpserver) == asked  # no new request
+    assert second["feeds"]["rejected"] == [] and not second["feeds"]["freshness"]["ensemble"]["stale"]
+    with rt.sessions() as session:
+        runs = {cycle: session.scalars(select(FeedRun).where(FeedRun.feed == "ensemble", FeedRun.cycle_id == cycle)
+                                       .order_by(FeedRun.id)).all() for cycle in (first["cycle_id"], second["cycle_id"])}
+        assert [(r.status, r.payload_gzip is None) for r in runs[second["cycle_id"]]] == [("reused", True)] * 2
+        assert [r.fallback_from for r in runs[second["cycle_id"]]] == [r.id for r in runs[first["cycle_id"]]]
+        replayed = replay_source(session, session.get(CycleRun, second["cycle_id"])).pull()
+    assert [len(p.frame) for p in replayed if p.feed == "ensemble"] == [r.rows for r in runs[first["cycle_id"]]]
+    changchun = [a for code, a in cold_wave_alerts(rt).items() if code in changchun_codes(rt)]
+    assert changchun and all(a.level == "orange" and a.evidence["values"]["source"] == "ensemble" for a in changchun)
+
+
+def test_once_due_the_ensemble_is_fetched_again(ensemble_runtime, httpserver, config_dir):
+    settings = config_dir / "settings.toml"
+    settings.write_text(settings.read_text().replace("every_h = 6 ", "every_h = 0.0003 "))
+    rt = ensemble_runtime(cold_members=36)  # a new run every second
+    run_cycle(rt, open_source(rt), deliver=False)
+    time.sleep(1.2)
+    run_cycle(rt, open_source(rt), deliver=False)
+    assert ensemble_requests(httpserver) == 4
+    with rt.sessions() as session:
+        assert set(session.scalars(select(FeedRun.status).where(FeedRun.feed == "ensemble"))) == {"ok"}
+
+
+def test_an_ensemble_schedule_longer_than_its_freshness_is_refused(make_runtime, config_dir):
+    settings = config_dir / "settings.toml"
+    settings.write_text(settings.read_text().replace("every_h = 6 ", "every_h = 24 "))
+    with pytest.raises(InvalidConfig, match=r"ensemble.every_h \(24\) must be less than freshness.ensemble_max_age_h \(24\)"):
+        make_runtime()

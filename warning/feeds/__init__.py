@@ -71,6 +71,7 @@ class Pulled:
     attempts: int = 1
     elapsed_ms: float = 0.0
     fallback_from: int | None = None
+    reused: bool = False  # not fetched: its last good payload is recent enough (the ensemble's own schedule)
     notes: list[str] = field(default_factory=list)  # what was read but is worth saying (a cut horizon)
     packed: bytes | None = None  # the payload gzipped for the archive, once packed (the raw bytes let go)
     sha256: str | None = None

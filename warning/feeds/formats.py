@@ -87,5 +87,10 @@ def failed(fmt: str, source: str, reason: str, request: dict | None = None, key:
                   attempts=attempts, elapsed_ms=elapsed_ms)
 
 
+def reused(fmt: str, source: str, request: dict, key: str) -> Pulled:
+    """Not fetched: the cycle takes this key's last good payload (a feed on its own, slower schedule)."""
+    return Pulled(FORMATS[fmt].feed, fmt, source, None, key, request, reused=True, attempts=0)
+
+
 def shape_of(pulled: Pulled) -> str:
     return FORMATS[pulled.format].shape

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
@@ -13,7 +13,7 @@ import pandas as pd
 
 from triggers.weather import LONGEST_LOOKBACK_DAYS
 from warning.feeds import Pulled
-from warning.feeds.formats import failed, parsed
+from warning.feeds.formats import failed, parsed, reused
 from warning.feeds.http import Fetched, Fetcher, FetchFailed
 from warning.feeds.ensemble import HOURLY_PARAMETER as ENSEMBLE_PARAMETER
 from warning.feeds.openmeteo import HOURLY_PARAMETER
@@ -35,8 +35,11 @@ class LiveSource:
     name = "live"
 
     def __init__(self, settings: FeedSettings, fetcher: Fetcher, clock: Callable[[], datetime] = utcnow,
-                 parallel: int = PARALLEL_REQUESTS):
+                 parallel: int = PARALLEL_REQUESTS, last_fetched: Callable[[str], dict[str, datetime]] | None = None):
+        """`last_fetched(feed)`: when each key of the feed was last fetched good (wall clock), for feeds
+        pulled on their own schedule."""
         self.settings, self.fetcher, self.clock, self.parallel = settings, fetcher, clock, parallel
+        self.last_fetched = last_fetched
 
     @property
     def now(self) -> datetime:
@@ -81,6 +84,8 @@ class LiveSource:
         ens = self.settings.ensemble
         if not ens.enabled:
             return []
+        fetched = self.last_fetched("ensemble") if self.last_fetched else {}
+        recent = utcnow() - timedelta(hours=ens.every_h)
         jobs = []
         for start in range(0, len(located), ens.batch_size):
             batch = located.iloc[start:start + ens.batch_size]
@@ -90,9 +95,11 @@ class LiveSource:
                       "longitude": ",".join(f"{v:.4f}" for v in batch["longitude"]),
                       "hourly": ENSEMBLE_PARAMETER, "models": ens.model, "timezone": "GMT",
                       "forecast_days": ens.forecast_days, "past_days": PAST_DAYS_NEEDED}
-            key = batch_key(codes, "open-meteo-ensemble")
-            jobs.append(lambda p=params, c=codes, z=zones, k=key: self.fetch(
-                "open-meteo-ensemble", ens.url, p, request={"regions": c, "zones": z, "params": p}, key=k))
+            key, request = batch_key(codes, "open-meteo-ensemble"), {"regions": codes, "zones": zones, "params": params}
+            if fetched.get(key, recent) > recent:  # fetched within every_h: the cycle reuses that run
+                jobs.append(lambda r=request, k=key: reused("open-meteo-ensemble", f"{ens.url} [{k}]", r, k))
+                continue
+            jobs.append(lambda p=params, r=request, k=key: self.fetch("open-meteo-ensemble", ens.url, p, request=r, key=k))
         return jobs
 
     def qweather_job(self, fmt: str, path: str, row, params: dict | None = None):

@@ -52,8 +52,10 @@ def cycles_until(session: Session, cycle_id: str) -> list[ReplaySource]:
 
 
 def replay_source(session: Session, cycle: CycleRun) -> ReplaySource | None:
-    """The cycle's feeds as fetched then; None once its payloads have been pruned."""
+    """The cycle's feeds as fetched then (a payload it reused, as first fetched); None once its payloads
+    have been pruned."""
     runs = session.scalars(select(FeedRun).where(FeedRun.cycle_id == cycle.id).order_by(FeedRun.id)).all()
-    if any(r.payload_gzip is None and r.status != "failed" for r in runs):
+    runs = [session.get(FeedRun, r.fallback_from) if r.status == "reused" else r for r in runs]
+    if any(r is None or (r.payload_gzip is None and r.status != "failed") for r in runs):
         return None
-    return ReplaySource(cycle, list(runs))
+    return ReplaySource(cycle, runs)
