@@ -53,7 +53,8 @@ class EnsembleRule(StrictModel):
     @model_validator(mode="after")
     def act_stricter(self):
         if self.act.min_pct < self.prepare.min_pct or self.act.within_h > self.prepare.within_h:
-            raise ValueError("act needs at least prepare's share (min_pct) within at most its lead time (within_h)")
+            raise PydanticCustomError("stages_order", "act needs at least prepare's share (min_pct) within at most "
+                                      "its lead time (within_h)")
         return self
 
 

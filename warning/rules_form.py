@@ -24,7 +24,7 @@ class Field:
     key: str
     words: tuple[str, str]  # (Chinese, English)
     unit: tuple[str, str] = ("", "")
-    kind: str = "number"  # number | integer | choice | switch
+    kind: str = "number"  # number | integer | choice (of numbers) | word (a choice of words) | switch
     choices: tuple = ()
     optional: bool = False  # may be empty nationally too: the criterion is then not used
 
@@ -38,9 +38,18 @@ class HazardForm:
     yaml_only: tuple[str, ...] = ()  # keys edited in the YAML view (lists of months or event codes)
 
 
-C, HOURS, CYCLES = ("°C", "°C"), ("小时", "h"), ("轮", "cycles")
+C, HOURS, CYCLES, PCT = ("°C", "°C"), ("小时", "h"), ("轮", "cycles"), ("%", "%")
 ENABLED = Field("enabled", ("启用", "enabled"), kind="switch")
 QUIET = Field("resolve_after_quiet_cycles", ("连续几轮未触发后解除", "resolved after quiet cycles"), CYCLES, "integer")
+WORD_NAMES = {"deterministic": ("确定性预报", "the deterministic forecast"), "ensemble": ("集合预报", "the ensemble"),
+              "both": ("两者，取较重者", "both, the more severe")}
+ENSEMBLE = (  # the probabilistic trigger of a daily rule (triggers.ensemble)
+    Field("ensemble.use", ("预警依据", "decided by"), kind="word", choices=tuple(WORD_NAMES)),
+    Field("ensemble.prepare.min_pct", ("准备：达到标准的集合成员占比不低于", "prepare: share of members meeting it at least"), PCT),
+    Field("ensemble.prepare.within_h", ("准备：提前时段", "prepare: within the next"), HOURS),
+    Field("ensemble.act.min_pct", ("行动：达到标准的集合成员占比不低于", "act: share of members meeting it at least"), PCT),
+    Field("ensemble.act.within_h", ("行动：提前时段", "act: within the next"), HOURS),
+)
 
 FORMS = {form.section: form for form in (
     HazardForm("cold_wave", "", (
@@ -48,13 +57,13 @@ FORMS = {form.section: form for form in (
         Field("window_h", ("降温时段", "within"), HOURS, "choice", (24, 48)),
         Field("tmin_max_c", ("最低气温不高于", "minimum at or below"), C),
         Field("wind_level_min", ("平均风力不低于", "mean wind at least"), ("级", "Beaufort"), "integer"),
-    ), (ENABLED, QUIET)),
+    ), (ENABLED, QUIET, *ENSEMBLE)),
     HazardForm("cold_wave_grade", "grades", (
         Field("drop_24h_c", ("24 小时降幅", "24 h fall"), C),
         Field("drop_48h_c", ("48 小时降幅", "48 h fall"), C),
         Field("drop_72h_c", ("72 小时降幅", "72 h fall"), C),
         Field("tmin_max_c", ("最低气温不高于", "minimum at or below"), C),
-    ), (ENABLED, QUIET)),
+    ), (ENABLED, QUIET, *ENSEMBLE)),
     HazardForm("frost", "levels", (
         Field("ground_min_c", ("地面最低温度不高于", "ground minimum at or below"), C),
         Field("within_h", ("未来时段", "within the next"), HOURS, "integer"),
@@ -62,7 +71,7 @@ FORMS = {form.section: form for form in (
     HazardForm("persistent_cold", "levels", (
         Field("tmin_below_c", ("最低气温低于", "minimum below"), C),
         Field("anomaly_c", ("或平均气温距平不高于", "or mean anomaly at or below"), C, optional=True),
-    ), (ENABLED, Field("days", ("连续天数", "days running"), ("天", "days"), "integer"), QUIET)),
+    ), (ENABLED, Field("days", ("连续天数", "days running"), ("天", "days"), "integer"), QUIET, *ENSEMBLE)),
     HazardForm("shelter", "levels", (
         Field("apparent_max_c", ("夜间体感温度不高于", "night apparent temperature at or below"), C),
     ), (ENABLED, Field("night_start_hour", ("夜间开始", "night starts"), ("时", "h"), "integer"),
@@ -87,7 +96,10 @@ FORMS = {form.section: form for form in (
 SECTION_NAMES = HAZARD_NAMES | {"festival": {"zh": "节日", "en": "festivals"}}
 
 FIELD_WORDS = {field.key.rsplit(".", 1)[-1]: field.words for form in FORMS.values()
-               for field in (*form.columns, *form.settings)}  # by the key's last part, as a problem names it
+               for field in (*form.columns, *form.settings)} | {  # by each part of a key, as a problem names it
+    "ensemble": ("集合预报", "ensemble"), "prepare": ("准备", "prepare"), "act": ("行动", "act"),
+    "use": ("预警依据", "decided by"), "min_pct": ("达到标准的集合成员占比", "share of members meeting it"),
+    "within_h": ("提前时段", "within the next")}
 
 
 @dataclass(frozen=True)
@@ -204,6 +216,10 @@ def typed(field: Field, text: str, required: bool) -> object:
         if text not in ("true", "false"):
             raise ValueError("not_a_choice")
         return text == "true"
+    if field.kind == "word":
+        if text not in field.choices:
+            raise ValueError("not_a_choice")
+        return text
     unreadable = "not_a_choice" if field.kind == "choice" else "not_a_number"
     try:
         number = float(text.replace("−", "-"))  # (the minus sign a word processor types)

@@ -192,3 +192,30 @@ def test_a_province_sets_its_holiday_subsidy_and_its_counties_inherit_it(site):
     county = text_of(admin.get(f"/rules?section=festival&area={NANGUAN}"))
     assert (cell(county, "subsidy.per_person_yuan")["placeholder"], cell(county, "subsidy.per_person_yuan")["origin"]) == (
         "100", JILIN)
+
+
+def test_a_prefecture_puts_its_cold_wave_on_the_ensemble(site):
+    admin = site("root")
+    answer = admin.get(f"/rules?section=cold_wave&area={CHANGCHUN}")
+    page = text_of(answer)
+    use = cell(page, "ensemble.use")
+    assert use["value"] == "" and "沿用 确定性预报" in page and "deterministic" not in re.sub(r'value="[^"]*"', "", page)
+    assert cell(page, "ensemble.act.min_pct")["placeholder"] == "70"
+    before = rules_file(site)
+    reversed_stages = admin.post("/rules", data=form(answer, "cold_wave", CHANGCHUN, ensemble__use="ensemble",
+                                                     ensemble__act__min_pct="30") | {"action": "save", "reason": "x"})
+    assert reversed_stages.status_code == 422 and rules_file(site) == before
+    assert "行动阶段的成员占比须不低于准备阶段" in text_of(reversed_stages)
+    unknown = admin.post("/rules", data=form(answer, "cold_wave", CHANGCHUN, ensemble__use="sometimes")
+                         | {"action": "save", "reason": "x"})
+    assert cell(text_of(unknown), "ensemble.use")["invalid"] and rules_file(site) == before
+
+    saved = admin.post("/rules", data=form(answer, "cold_wave", CHANGCHUN, ensemble__use="ensemble",
+                                           ensemble__act__min_pct="60") | {"action": "save", "reason": "试行集合预报"},
+                       follow_redirects=True)
+    assert yaml.safe_load(rules_file(site))["overrides"][CHANGCHUN] == {
+        "cold_wave": {"ensemble": {"use": "ensemble", "act": {"min_pct": 60}}}}
+    shown = cell(text_of(saved), "ensemble.use")
+    assert (shown["value"], shown["origin"]) == ("ensemble", CHANGCHUN)
+    below = text_of(admin.get(f"/rules?section=cold_wave&area={NANGUAN}"))
+    assert cell(below, "ensemble.act.min_pct")["placeholder"] == "60" and "沿用 集合预报" in below

@@ -14,8 +14,8 @@ from triggers.validation import InvalidConfig, Problem
 from warning.models import RuleVersion
 from warning.preview import MAX_DAYS, preview_rules
 from warning.rule_versions import check_edited_rules, install_rules, rules_text
-from warning.rules_form import (FIELD_WORDS, FORMS, NATION, SECTION_NAMES, HazardView, edited_text, parse_entries,
-                                 placed, view)
+from warning.rules_form import (FIELD_WORDS, FORMS, NATION, SECTION_NAMES, WORD_NAMES, HazardView, edited_text,
+                                 parse_entries, placed, view)
 from warning.web import rules_in_force_text, runtime
 from warning.web.console import require_roles
 from warning.web.pages import login_required, pages, said
@@ -149,7 +149,7 @@ def show_form(hazard: HazardView, entries: dict | None = None, problems: list[Pr
         field_problems={path: [problem_words(p.kind, p.context, lang) for p in found] for path, found in at_field.items()},
         table_problems=[problem_words(p.kind, p.context, lang) for p in at_table],
         other_problems=[(key_words(p.key), problem_words(p.kind, p.context, lang)) for p in elsewhere],
-        overridden=overridden_areas(), choices=area_choices(), section_names=SECTION_NAMES,
+        overridden=overridden_areas(), choices=area_choices(), section_names=SECTION_NAMES, word_names=WORD_NAMES,
         **common(status, **shown)), status
 
 

@@ -79,6 +79,8 @@ PROBLEMS = {
     "levels_order": ("{higher}级须比{lower}级更严格：每项阈值都不比{lower}级宽松，且至少一项不同",
                      "the {higher} level must be stricter than {lower}: no threshold looser, at least one different"),
     "levels_listed": ("各级须按蓝、黄、橙、红的顺序排列", "levels must be listed blue, yellow, orange, red"),
+    "stages_order": ("行动阶段的成员占比须不低于准备阶段，提前时段须不长于准备阶段",
+                     "act needs at least prepare's share of members, within at most its lead time"),
     "raised_above_inherited": ("地方只可调低，不得高于上级的 {limit}", "may be lowered locally, never raised above {limit}"),
     "unknown_region": ("未知的区划代码", "unknown region code"),
     "not_mapping": ("须为键值映射", "must be a mapping"),
