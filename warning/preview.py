@@ -1,5 +1,6 @@
 """What edited rules would have done: the stored forecasts of the last N days replayed under
-today's rules and under the edit, and the alerts each would have raised, side by side."""
+today's rules and under the edit, the alerts each would have raised, side by side, and how each
+would have scored against what the later cycles saw (triggers.verification)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from triggers.levels import LEVEL_RANK
+from triggers.levels import COLOUR_LEVELS, LEVEL_RANK
 from triggers.model import Assessment
 from triggers.rules import Rules
 from triggers.validation import InvalidConfig
+from triggers.verification import HAZARDS, SOURCES, DayRecord, contingency_table, score
 from warning.config import AppConfig
 from warning.cycle import Inputs, assess_inputs
 from warning.events import iso
 from warning.feeds.replay import replay_source
 from warning.models import CycleRun
+from warning.verification import rows_of
 
 MAX_DAYS = 30
 MAX_CYCLES = 120  # a preview answers within a request: beyond this, cycles are sampled evenly
@@ -45,6 +48,7 @@ def preview_rules(session: Session, config: AppConfig, edited: Rules, days: int)
     sampled = evenly(cycles, MAX_CYCLES)
     current: dict[tuple[str, str], Peak] = {}
     proposed: dict[tuple[str, str], Peak] = {}
+    records: dict[str, list[DayRecord]] = {"current": [], "edited": []}
     pruned = 0
     for cycle in sampled:
         source = replay_source(session, cycle)
@@ -52,15 +56,32 @@ def preview_rules(session: Session, config: AppConfig, edited: Rules, days: int)
             pruned += 1
             continue
         inputs = Inputs(source.pull(), {})
-        for rules, peaks in ((config.rules, current), (edited, proposed)):
-            for assessment in assess_inputs(inputs, config, rules, source.now).assessments:
+        for rules, peaks, kept in ((config.rules, current, records["current"]), (edited, proposed, records["edited"])):
+            assessed = assess_inputs(inputs, config, rules, source.now)
+            for assessment in assessed.assessments:
                 keep_peak(peaks, assessment, source.now)
+            kept += [r for r in [assessed.day_record(config.tz_by_code, source.now)] if r is not None]
     changes = compare(current, proposed, config.regions_by_code)
     return {"days": days, "until": iso(newest), "cycles_in_window": len(cycles), "cycles_replayed": len(sampled) - pruned,
             "cycles_pruned": pruned, "current_version": config.rules.version, "edited_version": edited.version,
             "totals": {"current": len(current), "edited": len(proposed),
                        **{kind: sum(c["change"] == kind for c in changes) for kind in CHANGE_ORDER}},
-            "changes": changes}
+            "changes": changes, "scores": scores_side_by_side(records)}
+
+
+def scores_side_by_side(records: dict[str, list[DayRecord]]) -> list[dict]:
+    """Per source, hazard and level that either rule set counted: hits, misses, false alarms, POD, FAR
+    and CSI under the rules in force and under the edit, over the replayed cycles. Each is judged by its
+    own rules' reading of what happened (a rule defines its event as well as its warning)."""
+    tables = {name: rows_of(contingency_table(score(kept), ("source", "hazard", "level"))) if kept else []
+              for name, kept in records.items()}
+    keyed = {name: {(r["source"], r["hazard"], r["level"]): r for r in rows} for name, rows in tables.items()}
+    keys = sorted(keyed["current"].keys() | keyed["edited"].keys(),
+                  key=lambda k: (SOURCES.index(k[0]), HAZARDS.index(k[1]), COLOUR_LEVELS.index(k[2])))
+    nothing = {"hits": 0, "misses": 0, "false_alarms": 0, "pod": None, "far": None, "csi": None}
+    return [{"source": key[0], "hazard": key[1], "level": key[2],
+             **{name: {score_name: keyed[name].get(key, nothing)[score_name] for score_name in nothing} for name in keyed}}
+            for key in keys]
 
 
 def evenly(items: list, at_most: int) -> list:

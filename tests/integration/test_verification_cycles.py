@@ -164,3 +164,43 @@ def test_the_api_the_command_and_the_page_give_the_same_figures(cycles, config_d
     wrong = CliRunner().invoke(main, ["verify", "--by", "county", "--province", "22"], env=env)
     assert wrong.exit_code == 2 and "--by: 'county'" in wrong.output and "--province: '22'" in wrong.output
     assert all(level in COLOUR_LEVELS for level in {r["level"] for r in answer.json["contingency"]})
+
+
+def test_the_rules_preview_scores_the_edit_beside_the_rules_in_force(cycles, config_dir):
+    import yaml
+
+    from triggers.rules import parse_rules
+    from warning.preview import preview_rules
+    cycles(FIRST, FRONT, cold_members=36)  # 36 of 51 members: 70.6 %
+    cycles(LATER, FRONT)
+    rt = cycles.rt
+    document = yaml.safe_load((config_dir / "rules.yaml").read_text(encoding="utf-8"))
+    document["cold_wave"]["ensemble"]["act"]["min_pct"] = 71  # 36 of 51 no longer reaches act
+    stricter = parse_rules(document, rt.config.area_codes, "edited")
+    with rt.sessions() as session:
+        preview = preview_rules(session, rt.config, stricter, days=7)
+        same = preview_rules(session, rt.config, rt.config.rules, days=7)
+    rows = {(r["source"], r["hazard"], r["level"]): r for r in preview["scores"]}
+    act, deterministic = rows["ensemble_act", "cold_wave", "orange"], rows["deterministic", "cold_wave", "orange"]
+    events = deterministic["current"]["hits"]
+    assert events > 0 and deterministic["current"] == deterministic["edited"]  # the forecast's own scores unchanged
+    assert (act["current"]["hits"], act["current"]["misses"], act["current"]["pod"]) == (events, 0, 1.0)
+    assert (act["edited"]["hits"], act["edited"]["misses"], act["edited"]["pod"]) == (0, events, 0.0)
+    assert rows["ensemble_prepare", "cold_wave", "orange"]["edited"]["hits"] == events  # 40 % still reached
+    assert all(r["current"] == r["edited"] for r in same["scores"]) and same["scores"]
+
+    from warning.accounts import create_token, create_user
+    from warning.web import create_app
+    with rt.sessions.begin() as session:
+        create_user(session, "root", "admin", None, "a long enough password 1", rt.config.area_codes, actor="test")
+        token = create_token(session, "root", "test", actor="test")
+    client = create_app(rt).test_client()
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    answer = client.post("/api/v1/rules/preview", json={"text": text, "days": 7}, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.json["scores"] == preview["scores"]
+    log_in(client, "root", "a long enough password 1")
+    page = client.get("/rules/yaml").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    shown = client.post("/rules/yaml", data={"csrf_token": token, "text": text, "days": "7", "action": "preview"})
+    row = re.search(r'<tr data-source="ensemble_act" data-hazard="cold_wave" data-level="orange"[^>]*>', shown.get_data(as_text=True))
+    assert f'data-current="{events}/0/0"' in row.group(0) and f'data-edited="0/{events}/0"' in row.group(0)

@@ -20,6 +20,7 @@ MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000  # beyond it an offset no longer fits the database's integers (pages use it too)
 AREA_CODE = r"^[0-9]{6}([0-9]{3})?$"
 Hazard = Literal[tuple(HAZARD_NAMES)]
+ScoreSource = Literal[SOURCES]  # what verification scores: the deterministic forecast, the ensemble at each stage
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 SAID = r"^[^\x00]*\S[^\x00]*$"
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
@@ -402,11 +403,30 @@ class PreviewChange(Contract):
     change: Literal["added", "raised", "lowered", "removed"]
 
 
+class PreviewScores(Contract):
+    hits: int
+    misses: int
+    false_alarms: int
+    pod: float | None
+    far: float | None
+    csi: float | None
+
+
+class PreviewScoreRow(Contract):
+    source: ScoreSource
+    hazard: Hazard
+    level: Level
+    current: PreviewScores = Field(description="under the rules in force, over the replayed cycles")
+    edited: PreviewScores = Field(description="under the edited rules (each judged by its own reading of what happened)")
+
+
 class Preview(Contract):
     days: int
     cycles_replayed: int
     totals: dict[str, int]
     changes: list[PreviewChange]
+    scores: list[PreviewScoreRow] = Field(description="how each rule set would have scored against what later "
+                                                      "cycles saw (see GET /verification)")
 
 
 class RuleVersionView(Contract):
@@ -499,8 +519,6 @@ class VerificationQuery(Query):
     province: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}0000$")] | None = Field(
         None, description="only this province's regions (a code as 220000)")
 
-
-ScoreSource = Literal[SOURCES]
 
 
 class ContingencyRow(Contract):
