@@ -124,3 +124,29 @@ def test_an_admin_edits_a_threshold_sees_the_preview_differ_saves_and_finds_the_
     newest = page.locator("table.audit tbody tr").first
     assert newest.get_attribute("data-action") == "rules.version"
     assert "root" in newest.inner_text() and "省厅通知第7号" in newest.inner_text()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_province_officer_reads_how_the_triggers_scored_and_todays_probabilities(served, browser):
+    rt, base = served
+    with rt.sessions.begin() as session:
+        create_user(session, "jilin", "province", "220000", PASSWORD, rt.config.area_codes, actor="test")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, base, "jilin")
+    page.click("nav.console >> text=预警检验")
+    assert page.locator("#cycle-count").inner_text() == "6"  # the demo's five earlier cycles and its own
+    blue = page.locator('#contingency tr[data-source="deterministic"][data-hazard="cold_wave"][data-level="blue"]')
+    assert int(blue.get_attribute("data-hits")) > 0
+    chart = page.locator("#reliability-chart svg")
+    assert chart.bounding_box()["width"] > 300 and page.locator("#reliability-chart circle").count() >= 2
+    page.select_option("select[name=level]", "yellow")
+    page.click("form.filters button[type=submit]")
+    assert "level=yellow" in page.url
+    lines = page.locator('#lead-chart polyline[data-source="deterministic"]')
+    assert lines.count() == 2 and lines.first.bounding_box()["width"] > 100  # POD and FAR by lead day
+    page.click("text=English")
+    assert page.locator("h1").inner_text() == "Verification" and "命中" not in page.locator("main").inner_text()
+
+    page.goto(f"{base}/regions/{COUNTY}?lang=zh")
+    shares = page.locator("#probabilities td[data-pct]")
+    assert shares.count() > 0 and page.locator("#probabilities td.stage-act, #probabilities td.stage-prepare").count() > 0
