@@ -95,7 +95,7 @@ def main() -> None:
             record = record_at(cycle, args.every_h, codes, truth, rng)
             body = record.to_bytes()
             stored += len(body)
-            rows.append({"cycle_id": f"bench-{cycle:06d}", "as_of": record.as_of, "recorded_at": record.as_of,
+            rows.append({"cycle_id": f"bench-{cycle:06d}", "kind": "cycle", "as_of": record.as_of, "recorded_at": record.as_of,
                          "scenario": "bench", "body": body})
         with sessions.begin() as session:
             session.execute(insert(DayRecordRow), rows)

@@ -131,7 +131,7 @@ class SubsidyEvent(Versioned):
 
 class FeedEvent(Versioned):
     """feed.stale and feed.recovered, each sent once per change (admin subscriptions only)."""
-    feed: Literal["forecast", "ensemble", "warnings", "cpi"]
+    feed: Literal["forecast", "ensemble", "observed", "warnings", "cpi"]
     data_as_of: UtcTime | None
     stale_since: UtcTime
     max_age_h: float

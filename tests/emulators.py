@@ -70,6 +70,28 @@ def open_meteo_handler(cold: bool = False, now: datetime | None = None, front_at
     return handle
 
 
+def open_meteo_archive_handler(cold: bool = False, front_at: datetime | None = None):
+    """/v1/archive as Open-Meteo's historical weather API answers it
+    (https://open-meteo.com/en/docs/historical-weather-api): the forecast's format, for the hours from
+    `start_date` to `end_date` (inclusive, GMT) and only the variables asked (built: with `cold`, the
+    front came at `front_at`)."""
+    def handle(request: Request) -> Response:
+        lats = [float(v) for v in request.args["latitude"].split(",")]
+        lons = [float(v) for v in request.args["longitude"].split(",")]
+        first = datetime.fromisoformat(request.args["start_date"]).replace(tzinfo=timezone.utc)
+        last = datetime.fromisoformat(request.args["end_date"]).replace(tzinfo=timezone.utc)
+        hours = ((last - first).days + 1) * 24
+        front_h = int((front_at - first) / timedelta(hours=1)) if front_at else hours
+        asked = {"time", *request.args["hourly"].split(",")}
+        return json_answer([only(open_meteo_location(la, lo, first, hours, cold, front_h), asked)
+                            for la, lo in zip(lats, lons)])
+    return handle
+
+
+def only(location: dict, variables: set[str]) -> dict:
+    return location | {key: {k: v for k, v in location[key].items() if k in variables} for key in ("hourly", "hourly_units")}
+
+
 def open_meteo_ensemble_handler(members: int = 51, cold_members: int = 0, now: datetime | None = None,
                                 front_at: datetime | None = None):
     """/v1/ensemble as Open-Meteo's ensemble API answers it (https://open-meteo.com/en/docs/ensemble-api):

@@ -171,11 +171,12 @@ def cell_keys(record: DayRecord, codes: np.ndarray) -> np.ndarray:
     return rows[:, None] * 1_000_000 + days[None, :]
 
 
-def observed(records: list[DayRecord]) -> Observed:
-    """Each (region, day)'s level from the first record, by clock, for which the day was over."""
-    codes = np.unique(np.concatenate([r.codes.astype(str) for r in records]))
+def observed(records: list[DayRecord], observations: list[DayRecord] = ()) -> Observed:
+    """Each (region, day)'s level from an observed series where one has it (`observations` in the order
+    they should count, the first winning), else from the first record, by clock, for which the day was over."""
+    codes = np.unique(np.concatenate([r.codes.astype(str) for r in [*records, *observations]]))
     keys, levels = {}, {}
-    ordered = sorted(records, key=lambda r: r.as_of)
+    ordered = [*observations, *sorted(records, key=lambda r: r.as_of)]
     for hazard in HAZARDS:
         found_keys, found_levels = [], []
         for record in ordered:
@@ -228,8 +229,9 @@ class Sums:
         return self.total
 
 
-def score(records: list[DayRecord]) -> Scores:
-    truth = observed(records)
+def score(records: list[DayRecord], observations: list[DayRecord] = ()) -> Scores:
+    """`observations`: records of an observed series (what happened), preferred to later cycles' past days."""
+    truth = observed(records, observations)
     hazards, levels, bins = len(HAZARDS), len(COLOUR_LEVELS), truth.cell_bins
     joint = Sums(len(SOURCES) * hazards * GRADES * GRADES * bins)  # cells by (forecast, observed) level
     sums = {"brier": Sums(hazards * levels * bins, weighted=True), "judged": Sums(hazards * bins),

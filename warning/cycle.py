@@ -193,7 +193,7 @@ def record_snapshot(rt: Runtime, name: str, snapshot: Scenario) -> None:
     record = assess_inputs(inputs, rt.config, rt.config.rules, snapshot.now).day_record(rt.config.tz_by_code, snapshot.now)
     if record is not None:
         with rt.sessions.begin() as session:
-            session.add(DayRecordRow(cycle_id=record_id, as_of=snapshot.now, recorded_at=utcnow(),
+            session.add(DayRecordRow(cycle_id=record_id, kind="history", as_of=snapshot.now, recorded_at=utcnow(),
                                      scenario=f"{name} (history)", body=record.to_bytes()))
 
 
@@ -236,6 +236,16 @@ def assess_inputs(inputs: Inputs, config: AppConfig, rules: Rules, as_of: dateti
                                    ensemble=ensemble), ensemble, rules)
 
 
+def observation_record(inputs: Inputs, config: AppConfig, weather: Assessed, as_of: datetime) -> DayRecord | None:
+    """The levels of what happened, from an observed series pulled this cycle (not one reused)."""
+    fresh = [p.frame for p in inputs.pulled if p.ok and not p.reused and shape_of(p) == "observed"]
+    if not fresh:
+        return None
+    daily = DailyGrid.of_hours(HourlyGrid.from_frames(fresh), config.tz_by_code)
+    return record_of(daily, EnsembleDaily.from_frame(pd.DataFrame()), weather.thresholds, config.tz_by_code,
+                     weather.rules, as_of)
+
+
 def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watch: Stopwatch,
                deliver: bool, lead: Leadership | None) -> dict:
     config = rt.config
@@ -250,13 +260,17 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         prices = assess_price_linkage(cpi, config.regions, config.rules, as_of) if not cpi.empty else pd.DataFrame()
     with watch.stage("record"):
         record = weather.day_record(config.tz_by_code, as_of)
+        observation = observation_record(inputs, config, weather, as_of)
     with rt.sessions.begin() as session:
         sync_config_subscriptions(session, config.subscriptions)
         record_version(session, config.rules, "rules.yaml", "in force at this cycle")
         record_feed_runs(session, cycle_id, inputs.pulled)
         if record is not None:
-            session.add(DayRecordRow(cycle_id=cycle_id, as_of=as_of, recorded_at=utcnow(), scenario=source.name,
-                                     body=record.to_bytes()))
+            session.add(DayRecordRow(cycle_id=cycle_id, kind="cycle", as_of=as_of, recorded_at=utcnow(),
+                                     scenario=source.name, body=record.to_bytes()))
+        if observation is not None:
+            session.add(DayRecordRow(cycle_id=str(uuid.uuid4()), kind="observed", as_of=as_of, recorded_at=utcnow(),
+                                     scenario=source.name, body=observation.to_bytes()))
         with watch.stage("reconcile"):
             open_alerts = load_open_alerts(session)
             assessments, stood_down = apply_manual(assessments, active_decisions(session), as_of, config.rules.version)

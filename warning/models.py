@@ -429,6 +429,7 @@ class DayRecordRow(Base):
 
     __tablename__ = "day_records"
     cycle_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # or a scenario history snapshot's id
+    kind: Mapped[str] = mapped_column(String(16), default="cycle")  # cycle, history, observed (what happened)
     as_of: Mapped[datetime] = mapped_column(index=True)
     recorded_at: Mapped[datetime]
     scenario: Mapped[str | None] = mapped_column(String(200))

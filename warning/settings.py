@@ -29,6 +29,7 @@ ENV_OVERRIDES = {
     "COLDWARN_QWEATHER_API_HOST": ("feeds", "qweather", "api_host"),
     "COLDWARN_OPEN_METEO_URL": ("feeds", "open_meteo", "url"),
     "COLDWARN_ENSEMBLE_URL": ("feeds", "ensemble", "url"),
+    "COLDWARN_OBSERVED_URL": ("feeds", "observed", "url"),
     "COLDWARN_CPI_URL": ("feeds", "cpi", "url"),
     "COLDWARN_SMTP_HOST": ("delivery", "smtp", "host"),
     "COLDWARN_SMTP_PASSWORD": ("delivery", "smtp", "password"),
@@ -62,6 +63,16 @@ class EnsembleSettings(StrictModel):
     every_h: float = Field(default=6, gt=0, le=24)  # a new ensemble run comes every 6 to 12 hours: between, reuse
 
 
+class ObservedSettings(StrictModel):
+    """Open-Meteo's historical weather API (ERA5 reanalysis, about 5 days behind): what happened, for
+    verification. Off: what happened is read from later cycles' past days."""
+    enabled: bool = False
+    url: str = Field(default="https://archive-api.open-meteo.com/v1/archive", pattern=r"^https?://")
+    batch_size: int = Field(default=100, ge=1, le=1000)
+    days: int = Field(default=14, ge=2, le=92)  # the days before today asked for (the newest come as null)
+    every_h: float = Field(default=24, gt=0, le=168)
+
+
 class QWeatherSettings(StrictModel):
     api_host: str = ""  # your QWeather API host, e.g. https://xxxx.qweatherapi.com
     api_key: str = ""
@@ -75,6 +86,7 @@ class CpiFeedSettings(StrictModel):
 class FreshnessSettings(StrictModel):
     forecast_max_age_h: float = Field(default=12, gt=0)
     ensemble_max_age_h: float = Field(default=24, gt=0)  # ensembles are run every 6 to 12 hours
+    observed_max_age_h: float = Field(default=72, gt=0)  # pulled once a day
     warnings_max_age_h: float = Field(default=6, gt=0)
     cpi_max_age_days: float = Field(default=45, gt=0)
 
@@ -95,6 +107,7 @@ class FeedSettings(StrictModel):
     snapshot_retention_days: int = Field(default=30, ge=1, le=3650)
     open_meteo: OpenMeteoSettings = OpenMeteoSettings()
     ensemble: EnsembleSettings = EnsembleSettings()
+    observed: ObservedSettings = ObservedSettings()
     qweather: QWeatherSettings = QWeatherSettings()
     cpi: CpiFeedSettings = CpiFeedSettings()
     freshness: FreshnessSettings = FreshnessSettings()
@@ -110,11 +123,12 @@ class FeedSettings(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def ensemble_fetched_before_stale(self):
-        if self.ensemble.every_h >= self.freshness.ensemble_max_age_h:
-            raise ValueError(f"ensemble.every_h ({self.ensemble.every_h:g}) must be less than "
-                             f"freshness.ensemble_max_age_h ({self.freshness.ensemble_max_age_h:g}), or every "
-                             "reused ensemble would be reported stale")
+    def scheduled_feeds_fetched_before_stale(self):
+        for feed in ("ensemble", "observed"):
+            every, limit = getattr(self, feed).every_h, getattr(self.freshness, f"{feed}_max_age_h")
+            if every >= limit:
+                raise ValueError(f"{feed}.every_h ({every:g}) must be less than freshness.{feed}_max_age_h "
+                                 f"({limit:g}), or every reused pull would be reported stale")
         return self
 
 

@@ -55,7 +55,7 @@ def day_records(session: Session, query: Query) -> list[DayRecord]:
     briefing (BRIEFING_HOUR; the earlier on a tie, the last recorded of several on one clock). Each hourly
     cycle would count each model run many times over (the models behind a forecast run every 1 to 6 hours)
     and cost a winter's verification minutes, not seconds; a day's morning list is what counties act on."""
-    rows = select(DayRecordRow.cycle_id, DayRecordRow.as_of, DayRecordRow.recorded_at)
+    rows = select(DayRecordRow.cycle_id, DayRecordRow.as_of, DayRecordRow.recorded_at).where(DayRecordRow.kind != "observed")
     if query.since:
         rows = rows.where(DayRecordRow.as_of >= query.since)
     if query.until:
@@ -72,18 +72,28 @@ def day_records(session: Session, query: Query) -> list[DayRecord]:
     return [DayRecord.from_bytes(body) for body in bodies]
 
 
+def observations(session: Session, query: Query) -> list[DayRecord]:
+    """The observed series' records from the period's start on (what happened after it counts too),
+    newest first: a later reanalysis of a day replaces an earlier, preliminary one."""
+    rows = select(DayRecordRow.body).where(DayRecordRow.kind == "observed")
+    if query.since:
+        rows = rows.where(DayRecordRow.as_of >= query.since)
+    return [DayRecord.from_bytes(body) for body in session.scalars(rows.order_by(DayRecordRow.as_of.desc()))]
+
+
 def verification(session: Session, query: Query) -> dict:
     """Every score of the period as plain rows (JSON's null where a score has nothing to count)."""
-    records, scores = scored(session, query)
-    return {"cycles": len(records),
+    records, observed, scores = scored(session, query)
+    return {"cycles": len(records), "observations": observed,
             "first_cycle": min((r.as_of for r in records), default=None),
             "last_cycle": max((r.as_of for r in records), default=None),
             "by": list(query.by), "province": query.province, **tables(scores, query)}
 
 
-def scored(session: Session, query: Query) -> tuple[list[DayRecord], Scores | None]:
-    records = day_records(session, query)
-    return records, score(records) if records else None
+def scored(session: Session, query: Query) -> tuple[list[DayRecord], int, Scores | None]:
+    """The records scored, how many observed-series records judged them, and the scores (None: no records)."""
+    records, observed = day_records(session, query), observations(session, query)
+    return records, len(observed), score(records, observed) if records else None
 
 
 def tables(scores: Scores | None, query: Query) -> dict[str, list[dict]]:

@@ -45,7 +45,7 @@ def test_run_once_twice_on_the_demo(env, config_dir, httpserver):
     assert summary["alerts"]["by_hazard"]["cold_wave"] == {lvl: list(levels.values()).count(lvl) for lvl in set(levels.values())}
     assert summary["tasks_created"] > 0 and summary["subsidies"]["started"] == 49
     assert summary["deliveries"]["delivered"] == len(httpserver.log) > 0
-    assert set(summary["timings_ms"]) == {"pull", "assess", "reconcile", "plan", "persist", "deliver"}
+    assert set(summary["timings_ms"]) == {"pull", "assess", "record", "reconcile", "plan", "persist", "deliver"}
     events = received_events(httpserver)
     assert {e["data"]["region"]["code"] for e in events
             if e["type"] == "alert.issued" and e["data"]["hazard"] == "cold_wave"} == set(levels)

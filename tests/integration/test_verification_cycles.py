@@ -6,6 +6,7 @@ what the later one saw are known: the same front forecast and seen (all hits), a
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -18,7 +19,7 @@ from warning.feeds.http import Fetcher
 from warning.feeds.live import LiveSource
 from warning.verification import Query, verification
 from tests.conftest import keep_only_jilin, log_in, settings_env
-from tests.emulators import open_meteo_ensemble_handler, open_meteo_handler
+from tests.emulators import open_meteo_archive_handler, open_meteo_ensemble_handler, open_meteo_handler
 
 FIRST, LATER = datetime(2027, 1, 9, tzinfo=timezone.utc), datetime(2027, 1, 13, tzinfo=timezone.utc)
 FRONT = datetime(2027, 1, 11, tzinfo=timezone.utc)  # 08:00 in Jilin on 11 January
@@ -142,6 +143,11 @@ def test_the_api_the_command_and_the_page_give_the_same_figures(cycles, config_d
     assert [(r["province"], r["far"]) for r in blue] == [("220000", 1.0)]
     refused = client.get("/api/v1/verification?by=county", headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 422 and "by" in refused.get_data(as_text=True)
+    for wrong, field in (("until=0.5", "until"), ("since=2027-13-01T00:00Z", "since"), ("since=2027-01-10", "since")):
+        bad = client.get(f"/api/v1/verification?{wrong}", headers={"Authorization": f"Bearer {token}"})
+        assert bad.status_code == 422 and field in bad.get_data(as_text=True), wrong
+    later = client.get("/api/v1/verification?since=2027-01-12T08:00%2B08:00", headers={"Authorization": f"Bearer {token}"})
+    assert later.json["cycles"] == 1  # only the later cycle's clock (13 Jan 08:00 Beijing)
 
     log_in(client, "watcher", "a long enough password 1")
     page = client.get("/verification?hazard=cold_wave&level=blue").get_data(as_text=True)
@@ -204,3 +210,29 @@ def test_the_rules_preview_scores_the_edit_beside_the_rules_in_force(cycles, con
     shown = client.post("/rules/yaml", data={"csrf_token": token, "text": text, "days": "7", "action": "preview"})
     row = re.search(r'<tr data-source="ensemble_act" data-hazard="cold_wave" data-level="orange"[^>]*>', shown.get_data(as_text=True))
     assert f'data-current="{events}/0/0"' in row.group(0) and f'data-edited="0/{events}/0"' in row.group(0)
+
+
+def test_an_observed_series_says_what_happened_before_later_cycles_do(make_runtime, config_dir, httpserver):
+    """The forecasts of both cycles bring the front (their past days too), but Open-Meteo's historical
+    weather API (the built emulator of /v1/archive) says it never came: every warning was a false alarm."""
+    keep_only_jilin(config_dir)
+    settings = config_dir / "settings.toml"
+    settings.write_text(settings.read_text().replace("max_attempts = 4", "max_attempts = 1")
+                        .replace("enabled = false          # off: verification", "enabled = true  # off: verification")
+                        .replace("every_h = 24 ", "every_h = 0.0003 "))  # due again a second later
+    rt = make_runtime(COLDWARN_SCENARIO="", COLDWARN_OPEN_METEO_URL=httpserver.url_for("/v1/forecast"),
+                      COLDWARN_OBSERVED_URL=httpserver.url_for("/v1/archive"))
+    fetch = rt.settings.feeds.fetch
+    for at in (FIRST, LATER):
+        time.sleep(1.2)
+        httpserver.clear_all_handlers()
+        httpserver.expect_request("/v1/forecast").respond_with_handler(open_meteo_handler(cold=True, now=at, front_at=FRONT))
+        httpserver.expect_request("/v1/archive").respond_with_handler(open_meteo_archive_handler(cold=False))
+        source = LiveSource(rt.settings.feeds, Fetcher(rt.http, fetch.connect_timeout_s, fetch.read_timeout_s,
+                                                       fetch.max_attempts, fetch.backoff_s), clock=lambda: at)
+        assert run_cycle(rt, source, deliver=False)["feeds"]["rejected"] == []
+    report = scores(rt)
+    assert report["observations"] == 2  # fixed clocks days apart: each cycle pulled it (its window moved)
+    levels = cold_wave(report)
+    assert levels and all(r["hits"] == r["misses"] == 0 and r["false_alarms"] > 0 for r in levels.values())
+    assert [r.path for r, _ in httpserver.log if r.path == "/v1/archive"] == ["/v1/archive"] * 2

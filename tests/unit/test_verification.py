@@ -156,3 +156,19 @@ def test_a_record_survives_storage_unchanged():
     assert np.array_equal(again.meeting["cold_wave"], original.meeting["cold_wave"])
     assert np.array_equal(again.levels["persistent_cold"], original.levels["persistent_cold"])
     assert contingency_table(score([again, ensemble_case()[1]])).equals(contingency_table(score(ensemble_case())))
+
+
+def test_an_observed_series_is_preferred_where_it_has_the_day():
+    # an observed series pulled on the 14th: 11 January was quiet, though the cycles' analysis saw orange
+    observation = record(at(14), {"220102": [0, 0, 0, 0]})  # 12, 13, 14, 15: only 12 and 13 are over
+    newer = record(at(15), {"220102": [0, 0, 0]})  # 13, 14, 15: a later reading of 13 and 14
+    sequence = changchun_sequence()
+    truth = observed(sequence, [newer, observation])
+    region = int(np.searchsorted(truth.codes, "220102"))
+    day = lambda d: region * 1_000_000 + np.datetime64(f"2027-01-{d:02d}", "D").astype(np.int64)
+    seen, _ = truth.at("cold_wave", np.array([day(d) for d in (11, 12, 13, 14)]))
+    assert seen.tolist() == [3, 0, 0, 0]  # 11 from the analysis (no observation), 12 observed quiet
+    blue = contingency_table(score(sequence, [newer, observation]), by=("source", "level"))
+    blue = row(blue, source="deterministic", level="blue")
+    # 12 was forecast blue by a (lead 2) and b (lead 0): two false alarms now, not hits
+    assert (blue["hits"], blue["false_alarms"]) == (1, 3)

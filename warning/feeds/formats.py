@@ -21,8 +21,8 @@ CHINA = "Asia/Shanghai"
 
 @dataclass(frozen=True)
 class Format:
-    feed: str   # forecast, ensemble, cpi, warnings
-    shape: str  # hourly, daily, ensemble, cpi, warnings: which frame it yields
+    feed: str   # forecast, ensemble, observed, cpi, warnings
+    shape: str  # hourly, daily, ensemble, observed (hourly, past), cpi, warnings: which frame it yields
     parse: Callable[[bytes, dict, str], pd.DataFrame]
 
 
@@ -30,6 +30,7 @@ FORMATS = {
     "open-meteo": Format("forecast", "hourly", lambda p, r, s: parse_forecast(p, r["regions"], s)),
     "open-meteo-ensemble": Format("ensemble", "ensemble",
                                   lambda p, r, s: parse_ensemble(p, r["regions"], r["zones"], s)),
+    "open-meteo-archive": Format("observed", "observed", lambda p, r, s: parse_forecast(p, r["regions"], s)),
     "qweather-daily": Format("forecast", "daily", lambda p, r, s: parse_qweather_daily(p, r["region"], s)),
     "qweather-alerts": Format("warnings", "warnings", lambda p, r, s: parse_qweather_alerts(p, r["region"], s)),
     "cap": Format("warnings", "warnings", lambda p, r, s: parse_cap(p, s)),
@@ -64,7 +65,7 @@ def shifted(frame: pd.DataFrame, shape: str, days: int) -> pd.DataFrame:
     is in the request, so a replay of the cycle re-reads the stored payload the same way. A CPI
     month moves with its release date (released 30 Nov, it is October's), in Beijing's calendar."""
     frame, delta = frame.copy(), pd.Timedelta(days=days)
-    if shape == "hourly":
+    if shape in ("hourly", "observed"):
         frame["valid_time"] = frame["valid_time"] + delta
     elif shape == "ensemble":
         frame["day"] = frame["day"] + delta

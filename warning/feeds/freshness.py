@@ -14,6 +14,7 @@ from warning.settings import FreshnessSettings
 def max_age(feed: str, settings: FreshnessSettings) -> timedelta:
     return {"forecast": timedelta(hours=settings.forecast_max_age_h),
             "ensemble": timedelta(hours=settings.ensemble_max_age_h),
+            "observed": timedelta(hours=settings.observed_max_age_h),
             "warnings": timedelta(hours=settings.warnings_max_age_h),
             "cpi": timedelta(days=settings.cpi_max_age_days)}[feed]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
@@ -13,7 +13,7 @@ import pandas as pd
 
 from triggers.weather import LONGEST_LOOKBACK_DAYS
 from warning.feeds import Pulled
-from warning.feeds.formats import failed, parsed, reused
+from warning.feeds.formats import FORMATS, failed, parsed, reused
 from warning.feeds.http import Fetched, Fetcher, FetchFailed
 from warning.feeds.ensemble import HOURLY_PARAMETER as ENSEMBLE_PARAMETER
 from warning.feeds.openmeteo import HOURLY_PARAMETER
@@ -25,6 +25,7 @@ PARALLEL_REQUESTS = 4  # polite to providers, enough to fill a 2-core machine's 
 # Past days in GMT that give every rule its whole local days in any zone: the first GMT day starts
 # mid-day locally everywhere but UTC (16 h of it in UTC+8), is incomplete and so is dropped.
 PAST_DAYS_NEEDED = LONGEST_LOOKBACK_DAYS + 1
+OBSERVED_PARAMETER = "temperature_2m,wind_speed_10m"  # what the daily rules read of what happened
 
 
 def batch_key(codes: list[str], fmt: str = "open-meteo") -> str:
@@ -47,7 +48,8 @@ class LiveSource:
 
     def pull(self, regions: pd.DataFrame) -> list[Pulled]:
         located = regions.dropna(subset=["latitude", "longitude"])
-        jobs = self.forecast_jobs(located) + self.ensemble_jobs(located) + self.warning_jobs(located) + self.cpi_jobs()
+        jobs = (self.forecast_jobs(located) + self.ensemble_jobs(located) + self.observed_jobs(located)
+                + self.warning_jobs(located) + self.cpi_jobs())
         with ThreadPoolExecutor(self.parallel) as pool:
             return list(pool.map(lambda job: job(), jobs))
 
@@ -71,10 +73,8 @@ class LiveSource:
         for start in range(0, len(located), om.batch_size):
             batch = located.iloc[start:start + om.batch_size]
             codes = batch["code"].tolist()
-            params = {"latitude": ",".join(f"{v:.4f}" for v in batch["latitude"]),
-                      "longitude": ",".join(f"{v:.4f}" for v in batch["longitude"]),
-                      "hourly": HOURLY_PARAMETER, "models": om.model, "timezone": "GMT",
-                      "forecast_days": om.forecast_days, "past_days": max(om.past_days, PAST_DAYS_NEEDED)}
+            params = coordinates(batch) | {"hourly": HOURLY_PARAMETER, "models": om.model, "timezone": "GMT",
+                                           "forecast_days": om.forecast_days, "past_days": max(om.past_days, PAST_DAYS_NEEDED)}
             jobs.append(lambda p=params, c=codes: self.fetch("open-meteo", om.url, p,
                                                              request={"regions": c, "params": p}, key=batch_key(c)))
         return jobs
@@ -84,23 +84,39 @@ class LiveSource:
         ens = self.settings.ensemble
         if not ens.enabled:
             return []
-        fetched = self.last_fetched("ensemble") if self.last_fetched else {}
-        recent = utcnow() - timedelta(hours=ens.every_h)
-        jobs = []
+        batches = []
         for start in range(0, len(located), ens.batch_size):
             batch = located.iloc[start:start + ens.batch_size]
             codes = batch["code"].tolist()
             zones = batch["timezone"].fillna(self.settings.timezone).tolist()
-            params = {"latitude": ",".join(f"{v:.4f}" for v in batch["latitude"]),
-                      "longitude": ",".join(f"{v:.4f}" for v in batch["longitude"]),
-                      "hourly": ENSEMBLE_PARAMETER, "models": ens.model, "timezone": "GMT",
-                      "forecast_days": ens.forecast_days, "past_days": PAST_DAYS_NEEDED}
-            key, request = batch_key(codes, "open-meteo-ensemble"), {"regions": codes, "zones": zones, "params": params}
-            if fetched.get(key, recent) > recent:  # fetched within every_h: the cycle reuses that run
-                jobs.append(lambda r=request, k=key: reused("open-meteo-ensemble", f"{ens.url} [{k}]", r, k))
-                continue
-            jobs.append(lambda p=params, r=request, k=key: self.fetch("open-meteo-ensemble", ens.url, p, request=r, key=k))
-        return jobs
+            params = coordinates(batch) | {"hourly": ENSEMBLE_PARAMETER, "models": ens.model, "timezone": "GMT",
+                                           "forecast_days": ens.forecast_days, "past_days": PAST_DAYS_NEEDED}
+            batches.append((batch_key(codes, "open-meteo-ensemble"), params, {"regions": codes, "zones": zones, "params": params}))
+        return self.scheduled("open-meteo-ensemble", ens.url, ens.every_h, batches)
+
+    def observed_jobs(self, located: pd.DataFrame) -> list[Callable[[], Pulled]]:
+        """What happened: each batch's hourly reanalysis over the `days` before today (UTC); the newest
+        days come as null until the reanalysis reaches them (cut, and said in the notes)."""
+        obs = self.settings.observed
+        if not obs.enabled:
+            return []
+        today = self.now.astimezone(timezone.utc).date()
+        span = {"start_date": (today - timedelta(days=obs.days)).isoformat(), "end_date": (today - timedelta(days=1)).isoformat()}
+        batches = []
+        for start in range(0, len(located), obs.batch_size):
+            batch = located.iloc[start:start + obs.batch_size]
+            codes = batch["code"].tolist()
+            params = coordinates(batch) | {"hourly": OBSERVED_PARAMETER, "timezone": "GMT"} | span
+            batches.append((batch_key(codes, "open-meteo-archive"), params, {"regions": codes, "params": params}))
+        return self.scheduled("open-meteo-archive", obs.url, obs.every_h, batches)
+
+    def scheduled(self, fmt: str, url: str, every_h: float, batches: list[tuple[str, dict, dict]]) -> list[Callable[[], Pulled]]:
+        """A feed on its own schedule: a batch fetched within `every_h` (wall clock) is reused, not fetched."""
+        fetched = self.last_fetched(FORMATS[fmt].feed) if self.last_fetched else {}
+        recent = utcnow() - timedelta(hours=every_h)
+        return [(lambda r=request, k=key: reused(fmt, f"{url} [{k}]", r, k)) if fetched.get(key, recent) > recent
+                else (lambda p=params, r=request, k=key: self.fetch(fmt, url, p, request=r, key=k))
+                for key, params, request in batches]
 
     def qweather_job(self, fmt: str, path: str, row, params: dict | None = None):
         qw = self.settings.qweather
@@ -121,6 +137,12 @@ class LiveSource:
         if not cpi.url:
             return []
         return [lambda: self.fetch(f"cpi-{cpi.format}", cpi.url, key="cpi")]
+
+
+def coordinates(batch: pd.DataFrame) -> dict[str, str]:
+    """A batch's locations as Open-Meteo's APIs take several: comma-separated, in the batch's order."""
+    return {"latitude": ",".join(f"{v:.4f}" for v in batch["latitude"]),
+            "longitude": ",".join(f"{v:.4f}" for v in batch["longitude"])}
 
 
 def read(fetcher: Fetcher, url: str, params=None, headers=None) -> Fetched:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from notifiers.schemas import AlertEvent, Contract, Level, Region, SubsidyEvent, TaskData
 from triggers.levels import HAZARD_NAMES
@@ -25,13 +25,16 @@ NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 SAID = r"^[^\x00]*\S[^\x00]*$"
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 COUNTY = r"^[0-9]{6}$"
+INSTANT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$"
 PATTERN_WORDS = {SAID: "said (who acts and why are both recorded)", MONTH: "a month YYYY-MM",
                  COUNTY: "a six-digit area code", AREA_CODE: "a six-digit area code or a nine-digit township code",
-                 NO_NUL: "text without NUL characters"}
+                 NO_NUL: "text without NUL characters", INSTANT: "a date and time with its zone, as 2027-01-09T08:00+08:00"}
 Text = Annotated[str, StringConstraints(max_length=2000, pattern=NO_NUL)]
 Reason = Annotated[str, StringConstraints(max_length=2000, pattern=SAID)]
 Month = Annotated[str, StringConstraints(pattern=MONTH)]
 County = Annotated[str, StringConstraints(pattern=COUNTY)]
+# (a string, not pydantic's datetime: in a query string that would take "0.5" as a Unix time)
+Instant = Annotated[str, StringConstraints(pattern=INSTANT), Field(json_schema_extra={"format": "date-time"})]
 Time = Annotated[str, Field(description="UTC, ISO 8601 with Z")]
 T = TypeVar("T")
 
@@ -513,8 +516,8 @@ class OutcomeReport(Contract):
 
 
 class VerificationQuery(Query):
-    since: AwareDatetime | None = Field(None, description="cycles run on or after this time (ISO 8601 with zone)")
-    until: AwareDatetime | None = Field(None, description="cycles run on or before this time")
+    since: Instant | None = Field(None, description="cycles run on or after this time (ISO 8601 with its zone)")
+    until: Instant | None = Field(None, description="cycles run on or before this time")
     by: one_or_more_of(BREAKDOWNS, "also break the tables down by lead day, province and/or month") | None = None
     province: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}0000$")] | None = Field(
         None, description="only this province's regions (a code as 220000)")
@@ -570,6 +573,8 @@ class ReliabilityRow(Contract):
 class Verification(Contract):
     cycles: int = Field(description="stored cycles scored: one a Beijing day, the one nearest its 08:00 "
                                     "briefing (each hourly cycle would count each model run many times)")
+    observations: int = Field(description="pulls of the observed series (feeds.observed) that said what happened; "
+                                          "0: it was read from later cycles' past days")
     first_cycle: datetime | None
     last_cycle: datetime | None
     by: list[str]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import g
+
+from triggers.validation import InvalidConfig
 
 from warning.verification import Query, verification
 from warning.web import api_models as m
@@ -17,5 +21,16 @@ from warning.web.contract import endpoint
           query=m.VerificationQuery, answers={200: m.Verification})
 def verification_scores():
     q = g.query
+    query = Query.checked(instant(q.since, "since"), instant(q.until, "until"), q.by, q.province)
     with runtime().sessions() as session:
-        return verification(session, Query.checked(q.since, q.until, q.by, q.province))
+        return verification(session, query)
+
+
+def instant(text: str | None, field: str) -> datetime | None:
+    """An ISO 8601 time with its zone (the pattern checked the form), or a 422 naming the field."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidConfig([f"{field}: not a date and time: {text!r}"]) from None

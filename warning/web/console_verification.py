@@ -37,8 +37,8 @@ def verification_page():
     hazard = request.args.get("hazard") if request.args.get("hazard") in LEVELS_OF else next(iter(LEVELS_OF))
     level = request.args.get("level") if request.args.get("level") in COLOUR_LEVELS else "blue"
     with runtime().sessions() as session:
-        records, scores = scored(session, query)
-    model = {"cycles": len(records), "hazard": hazard, "level": level, "query": request.args,
+        records, observed, scores = scored(session, query)
+    model = {"cycles": len(records), "observations": observed, "hazard": hazard, "level": level, "query": request.args,
              "first": min((r.as_of for r in records), default=None), "last": max((r.as_of for r in records), default=None)}
     if scores is not None:
         totals = rows_of(contingency_table(scores, ("source", "hazard", "level"), query.province))

@@ -25,6 +25,7 @@ ACTIONS = {
     "user.create": ("创建用户", "created a user"),
 }
 FEEDS = {"forecast": ("天气预报", "forecast"), "ensemble": ("集合预报", "ensemble forecast"),
+         "observed": ("实况（再分析）", "observed weather (reanalysis)"),
          "warnings": ("官方预警", "official warnings"),
          "cpi": ("物价指数", "CPI")}
 SOURCES = {"config": ("配置文件", "config file"), "api": ("接口", "API"), "cli": ("命令行", "command line"),

@@ -4,7 +4,8 @@ Revision ID: 0023
 Revises: 0022
 Create Date: 2026-12-03 06:40:00
 
-One row per cycle (and per history snapshot of a scenario): the level each daily rule reaches on each region's days, deterministic and as
+One row per cycle (kind `cycle`), per history snapshot of a scenario (`history`), and per pull of
+an observed series (`observed`: what happened, read from a reanalysis): the level each daily rule reaches on each region's days, deterministic and as
 members meeting each level, as compressed arrays (triggers.verification.DayRecord). `coldwarn verify`
 reads them back to score every trigger against what later cycles saw.
 """
@@ -22,6 +23,7 @@ def upgrade() -> None:
     op.create_table(
         'day_records',
         sa.Column('cycle_id', sa.String(length=36), nullable=False),
+        sa.Column('kind', sa.String(length=16), nullable=False),
         sa.Column('as_of', sa.DateTime(timezone=True), nullable=False),
         sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('scenario', sa.String(length=200), nullable=True),
