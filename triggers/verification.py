@@ -336,9 +336,6 @@ def keep_longest(lead_h: dict, source: str, hazard: str, hit_level: np.ndarray, 
         longest[index[hit]] = np.fmax(longest[index[hit]], leads[hit])
 
 
-GROUPS = ("source", "hazard", "level", "lead_d", "province", "month")
-
-
 def province_code(number: int) -> str:
     return f"{number:02d}0000"
 
@@ -348,8 +345,9 @@ def contingency_table(s: Scores, by: tuple[str, ...] = ("source", "hazard", "lev
     """Hits, misses and false alarms added up over the groups `by`, with POD, FAR and CSI."""
     src, h, lv, cell = np.nonzero(s.hits + s.misses + s.false_alarms)
     frame = cell_frame(s.truth, cell).assign(source=np.array(SOURCES)[src], hazard=np.array(HAZARDS)[h],
-                                    level=np.array(COLOUR_LEVELS)[lv], hits=s.hits[src, h, lv, cell],
-                                    misses=s.misses[src, h, lv, cell], false_alarms=s.false_alarms[src, h, lv, cell])
+                                             level=np.array(COLOUR_LEVELS)[lv], hits=s.hits[src, h, lv, cell],
+                                             misses=s.misses[src, h, lv, cell],
+                                             false_alarms=s.false_alarms[src, h, lv, cell])
     frame = in_province(frame, province).groupby(list(by), sort=False)[["hits", "misses", "false_alarms"]].sum().reset_index()
     hits, misses, false_alarms = (frame[c].to_numpy(dtype=float) for c in ("hits", "misses", "false_alarms"))
     return ordered(frame.assign(pod=ratio(hits, hits + misses), far=ratio(false_alarms, hits + false_alarms),
@@ -360,7 +358,8 @@ def brier_table(s: Scores, by: tuple[str, ...] = ("hazard", "level", "lead_d"), 
     """The Brier score of the members' share for each level (0 perfect, 1 always wrong), over the groups."""
     h, lv, cell = np.nonzero(s.probabilities)
     frame = cell_frame(s.truth, cell).assign(hazard=np.array(HAZARDS)[h], level=np.array(COLOUR_LEVELS)[lv],
-                                    forecasts=s.probabilities[h, lv, cell], squared_error=s.squared_error[h, lv, cell])
+                                             forecasts=s.probabilities[h, lv, cell],
+                                             squared_error=s.squared_error[h, lv, cell])
     frame = in_province(frame, province).groupby(list(by), sort=False)[["forecasts", "squared_error"]].sum().reset_index()
     frame["brier"] = (frame.pop("squared_error") / frame["forecasts"]).round(4)
     return ordered(frame, by)
