@@ -54,6 +54,7 @@ class DayRecord:
     members: np.ndarray  # regions x days: ensemble members with the day (0: no ensemble)
     meeting: dict[str, np.ndarray] = field(default_factory=dict)  # hazard -> levels x regions x days
     stage_pct: dict[str, np.ndarray] = field(default_factory=dict)  # hazard -> regions x (prepare, act) min_pct
+    stage_h: dict[str, np.ndarray] = field(default_factory=dict)  # hazard -> regions x (prepare, act) within_h
 
     @property
     def lead_days(self) -> np.ndarray:
@@ -68,6 +69,7 @@ class DayRecord:
         arrays |= {f"levels.{hazard}": value for hazard, value in self.levels.items()}
         arrays |= {f"meeting.{hazard}": value for hazard, value in self.meeting.items()}
         arrays |= {f"stage_pct.{hazard}": value for hazard, value in self.stage_pct.items()}
+        arrays |= {f"stage_h.{hazard}": value for hazard, value in self.stage_h.items()}
         head = {"format": RECORD_FORMAT, "as_of": pd.Timestamp(self.as_of).value, "first_day": str(self.first_day),
                 "arrays": [[name, value.dtype.str, list(value.shape)] for name, value in arrays.items()]}
         body = b"".join(np.ascontiguousarray(value).tobytes() for value in arrays.values())
@@ -88,7 +90,7 @@ class DayRecord:
             return {key.split(".", 1)[1]: value for key, value in named.items() if key.startswith(kind + ".")}
         return cls(pd.Timestamp(head["as_of"], tz=timezone.utc).to_pydatetime(), named["codes"].astype(str),
                    np.datetime64(head["first_day"], "D"), named["start_h"], of("levels"), named["members"],
-                   of("meeting"), of("stage_pct"))
+                   of("meeting"), of("stage_pct"), of("stage_h"))
 
 
 def record_of(daily: DailyGrid, ensemble: EnsembleDaily, thresholds: pd.DataFrame, tz_by_code: pd.Series,
@@ -103,7 +105,7 @@ def record_of(daily: DailyGrid, ensemble: EnsembleDaily, thresholds: pd.DataFram
         if not daily.empty else DailyGrid(codes, days, {"tmin": np.full((len(codes), len(days)), np.nan)})
     thr = thresholds.reindex(codes)
     unknown = np.isnan(det.values["tmin"])
-    levels, meeting, stage_pct = {}, {}, {}
+    levels, meeting, stage_pct, stage_h = {}, {}, {}, {}
     members = np.zeros((len(codes), len(days)), dtype=np.uint8)
     if not ensemble.empty:
         on_grid = EnsembleDaily(codes, days, {name: placed(v, ensemble.codes, ensemble.days, codes, days)
@@ -116,13 +118,14 @@ def record_of(daily: DailyGrid, ensemble: EnsembleDaily, thresholds: pd.DataFram
         levels[hazard] = np.where(unknown | off[:, None], UNKNOWN, matrix).astype(np.int8)
         if not ensemble.empty:
             per_member = levels_of(stacked, thresholds, rules, normals).reshape(-1, len(codes), len(days))
-            meeting[hazard] = np.stack([(per_member >= index).sum(axis=0) for index in range(1, len(COLOUR_LEVELS) + 1)]
-                                       ).astype(members.dtype)
-            stage_pct[hazard] = thr[[f"{hazard}.ensemble.prepare.min_pct", f"{hazard}.ensemble.act.min_pct"]] \
-                .to_numpy(dtype=np.float32)
+            meeting[hazard] = np.stack([np.where(off[:, None], 0, (per_member >= index).sum(axis=0))  # (off: none)
+                                        for index in range(1, len(COLOUR_LEVELS) + 1)]).astype(members.dtype)
+            stage_pct[hazard], stage_h[hazard] = (
+                thr[[f"{hazard}.ensemble.{stage}.{key}" for stage in ("prepare", "act")]].to_numpy(dtype=np.float32)
+                for key in ("min_pct", "within_h"))
     start_h = (DailyGrid(codes, days[:1]).starts_ns(tz_by_code)[:, 0] - pd.Timestamp(now).value) / 3.6e12
     return DayRecord(now, codes.to_numpy(dtype=str), np.datetime64(days[0].date(), "D"), start_h.astype(np.float32),
-                     levels, members, meeting, stage_pct)
+                     levels, members, meeting, stage_pct, stage_h)
 
 
 def placed(values: np.ndarray, codes: pd.Index, days: pd.DatetimeIndex, on_codes: pd.Index,

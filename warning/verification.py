@@ -161,8 +161,8 @@ def named(row: dict, lang: str) -> dict:
 
 def region_probabilities(session: Session, code: str) -> dict | None:
     """The newest cycle's ensemble shares for one region: per daily rule and level, the share of members
-    meeting it on each day from today (None: no ensemble had the region)."""
-    newest = session.execute(select(DayRecordRow.as_of, DayRecordRow.body)
+    meeting it on each day from today, and the stage it reaches there (None: no ensemble had the region)."""
+    newest = session.execute(select(DayRecordRow.as_of, DayRecordRow.body).where(DayRecordRow.kind != "observed")
                              .order_by(DayRecordRow.as_of.desc(), DayRecordRow.recorded_at.desc()).limit(1)).first()
     if newest is None:
         return None
@@ -175,15 +175,18 @@ def region_probabilities(session: Session, code: str) -> dict | None:
     members = record.members[row, ahead].astype(int)
     if not members.any():
         return None
-    days = [str(record.first_day + int(day)) for day in ahead]
+    lead_h = record.start_h[row] + 24.0 * ahead  # to the start of each day (< 0: today, begun)
     levels = []
     for hazard, meeting in record.meeting.items():
-        prepare, act = (float(v) for v in record.stage_pct[hazard][row])
+        (prepare, act), (prepare_h, act_h) = record.stage_pct[hazard][row], record.stage_h[hazard][row]
         for index, level in enumerate(COLOUR_LEVELS):
             counts = meeting[index, row, ahead].astype(int)  # (stored as bytes: 7 x 100 would wrap)
             if counts.any():
-                levels.append({"hazard": hazard, "level": level, "prepare_pct": prepare, "act_pct": act, "days": [
-                    None if not n else {"meeting": int(m), "members": int(n), "pct": round(100 * int(m) / int(n)),
-                                        "stage": "act" if m * 100 >= act * n else "prepare" if m * 100 >= prepare * n else None}
-                    for m, n in zip(counts, members)]})
-    return {"as_of": newest.as_of, "days": days, "levels": levels, "members": int(members.max())}
+                levels.append({"hazard": hazard, "level": level, "prepare_pct": float(prepare), "act_pct": float(act),
+                               "days": [None if not n else {
+                                   "meeting": int(m), "members": int(n), "pct": round(100 * m / n),
+                                   "stage": "act" if m * 100 >= act * n and h <= act_h else
+                                            "prepare" if m * 100 >= prepare * n and h <= prepare_h else None}
+                                   for m, n, h in zip(counts, members, lead_h)]})
+    return {"as_of": newest.as_of, "days": [str(record.first_day + int(day)) for day in ahead], "levels": levels,
+            "members": int(members.max())}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 260, 44, 150, 12, 34
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 720, 280, 44, 210, 28, 34  # (the legend's names need the right)
 LEVEL_COLOURS = {"blue": "#1f6feb", "yellow": "#c9a000", "orange": "#f07800", "red": "#d0021b"}
 SOURCE_COLOURS = {"deterministic": "#12355b", "ensemble_prepare": "#2e8b57", "ensemble_act": "#8b2e6b"}
 
@@ -20,14 +20,14 @@ def y_of(share: float) -> float:
 
 def frame(label: str, x_label: str, y_label: str, ticks: list[tuple[float, str]]) -> list[str]:
     """The chart's box: 0–100 % up the side, the given ticks along the bottom."""
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(label)}">']
+    parts = [f'<svg class="chart scores" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(label)}">']
     for share in (0, .25, .5, .75, 1):
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y_of(share):.1f}" y2="{y_of(share):.1f}" stroke="#e3e3e3"/>'
                      f'<text x="{LEFT - 4}" y="{y_of(share) + 4:.1f}" text-anchor="end" font-size="10">{share:.0%}</text>')
     for x, text in ticks:
         parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" font-size="10">{escape(text)}</text>')
     parts.append(f'<text x="{(LEFT + WIDTH - RIGHT) / 2:.0f}" y="{HEIGHT - 4}" text-anchor="middle" font-size="11">{escape(x_label)}</text>'
-                 f'<text x="4" y="{TOP + 2}" font-size="11" class="muted">{escape(y_label)}</text>')
+                 f'<text x="4" y="{TOP - 14}" font-size="11" class="muted">{escape(y_label)}</text>')
     return parts
 
 

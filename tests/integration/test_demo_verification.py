@@ -36,8 +36,13 @@ def test_the_demo_shows_probabilities_and_scores_its_history(api):
     table = re.search(r'<table class="probabilities" id="probabilities">.*?</table>', page, re.S).group(0)
     shares = [int(p) for p in re.findall(r'data-pct="(\d+)"', table)]
     assert "共 10 个成员" in page and shares and all(0 <= p <= 100 for p in shares) and any(0 < p < 100 for p in shares)
-    for stage, pct in re.findall(r'<td(?: class="stage-(\w+)")? data-pct="(\d+)"', table):  # prepare 40 %, act 70 %
-        assert stage == ("act" if int(pct) >= 70 else "prepare" if int(pct) >= 40 else "")
+    cells = re.findall(r'<td(?: class="stage-(\w+)")? data-pct="(\d+)"', table)
+    days = re.findall(r"<th>(\d\d-\d\d)</th>", table)
+    for index, (stage, pct) in enumerate(cells):  # prepare 40 % within 120 h, act 70 % within 48 h
+        ahead = index % len(days)  # (the clock is 08:00: day n starts 24 n - 8 hours ahead)
+        assert stage == ("act" if int(pct) >= 70 and 24 * ahead - 8 <= 48 else
+                         "prepare" if int(pct) >= 40 and 24 * ahead - 8 <= 120 else ""), (index, stage, pct)
+    assert "持续低温" not in table  # off in Jilin (the rule is local): no shares shown for it
     assert 'id="probabilities"' not in api.client.get(f"/regions/{WITHOUT}").get_data(as_text=True)
     scored = api.client.get("/verification").get_data(as_text=True)
     assert '<strong id="cycle-count">6</strong>' in scored and 'id="reliability-chart"' in scored
