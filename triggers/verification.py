@@ -178,16 +178,17 @@ def observed(records: list[DayRecord], observations: list[DayRecord] = ()) -> Ob
     """Each (region, day)'s level from an observed series where one has it (`observations` in the order
     they should count, the first winning), else from the first record, by clock, for which the day was over."""
     codes = np.unique(np.concatenate([r.codes.astype(str) for r in [*records, *observations]]))
-    keys, levels = {}, {}
-    ordered = [*observations, *sorted(records, key=lambda r: r.as_of)]
-    for hazard in HAZARDS:
-        found_keys, found_levels = [], []
-        for record in ordered:
-            past = (record.lead_days <= -1) & (record.levels[hazard] != UNKNOWN)
-            found_keys.append(cell_keys(record, codes)[past])
+    found = {hazard: ([], []) for hazard in HAZARDS}  # keys and levels of the days over, record by record
+    for record in [*observations, *sorted(records, key=lambda r: r.as_of)]:
+        keys, over = cell_keys(record, codes), record.lead_days <= -1
+        for hazard, (found_keys, found_levels) in found.items():
+            past = over & (record.levels[hazard] != UNKNOWN)
+            found_keys.append(keys[past])
             found_levels.append(record.levels[hazard][past])
+    keys, levels = {}, {}
+    for hazard, (found_keys, found_levels) in found.items():
         all_keys = np.concatenate(found_keys) if found_keys else np.zeros(0, dtype=np.int64)
-        unique, first = np.unique(all_keys, return_index=True)  # the first occurrence: the earliest record
+        unique, first = np.unique(all_keys, return_index=True)  # the first occurrence: the one preferred
         keys[hazard] = unique
         levels[hazard] = np.concatenate(found_levels)[first] if len(unique) else np.zeros(0, dtype=np.int8)
     return Observed(codes, keys, levels)
