@@ -602,11 +602,9 @@ def report(area, start, until, lang, xlsx):
 @fail_on_config
 def verify(since, until, by, province, lang, as_json):
     """Score every daily trigger against what later cycles saw: POD, FAR, CSI, lead times, Brier, reliability."""
-    from warning.verification import BEIJING, Query, verification, verification_text
+    from warning.verification import Query, beijing_days, verification, verification_text
     rt = start_runtime()
-    start = since.replace(tzinfo=BEIJING) if since else None
-    end = until.replace(tzinfo=BEIJING) + timedelta(days=1, microseconds=-1) if until else None
-    query = Query.checked(start, end, by, province, prefix="--")
+    query = Query.checked(*beijing_days(since and since.date(), until and until.date()), by, province, prefix="--")
     with rt.sessions() as session:
         report = verification(session, query)
     if as_json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from triggers.grid import DEFAULT_ZONE
 from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES
-from triggers.regioncodes import is_region_code
+from triggers.regioncodes import COUNTY_DIGITS, is_region_code
 from triggers.validation import InvalidConfig
 from triggers.verification import (DayRecord, Scores, brier_table, contingency_table, lead_table,
                                    reliability_table, score)
@@ -41,13 +41,23 @@ class Query:
         for name in chosen:
             if name not in BREAKDOWNS:
                 problems.append(f"{prefix}by: {name!r} is not one of {', '.join(BREAKDOWNS)}")
-        if province is not None and not (is_region_code(province) and province[2:] == "0" * (len(province) - 2)):
+        if province is not None and not is_province_code(province):
             problems.append(f"{prefix}province: {province!r} is not a province code (two digits and zeros, as 220000)")
         if since and until and since > until:
             problems.append(f"{prefix}since: {since.isoformat()} comes after until {until.isoformat()}")
         if problems:
             raise InvalidConfig(problems)
         return cls(since, until, tuple(dict.fromkeys(chosen)), province)
+
+
+def is_province_code(text: str) -> bool:
+    return is_region_code(text) and len(text) == COUNTY_DIGITS and text[2:] == "0000"
+
+
+def beijing_days(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """The period from the start of Beijing day `since` to the end of `until` (either open)."""
+    return (datetime.combine(since, time(), BEIJING) if since else None,
+            datetime.combine(until + timedelta(days=1), time(), BEIJING) - timedelta(microseconds=1) if until else None)
 
 
 def day_records(session: Session, query: Query) -> list[DayRecord]:

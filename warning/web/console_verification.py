@@ -3,8 +3,7 @@ reliability diagram and POD / FAR by lead day drawn on the server."""
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from flask import g, render_template, request
 
@@ -12,12 +11,11 @@ from triggers.ensemble import LEVELS_OF
 from triggers.levels import COLOUR_LEVELS, HAZARD_NAMES, LEVEL_NAMES
 from triggers.validation import InvalidConfig
 from triggers.verification import brier_table, contingency_table, lead_table, reliability_table
-from warning.verification import BEIJING, SOURCE_NAMES, Query, rows_of, scored
+from warning.verification import BEIJING, SOURCE_NAMES, Query, beijing_days, is_province_code, rows_of, scored
 from warning.verification_chart import lead_svg, reliability_svg
 from warning.web import runtime
 from warning.web.pages import login_required, pages, said
 
-PROVINCE = re.compile(r"[0-9]{2}0000")
 CHART_WORDS = {
     "zh": {"reliability": "可靠性图", "forecast_probability": "预报概率(集合成员占比)", "observed_frequency": "实际发生频率",
            "lead_chart": "各提前天数的命中率与空报率", "lead_days": "提前天数"},
@@ -60,14 +58,12 @@ def chosen_query() -> Query:
     """The period (Beijing days) and province asked for; InvalidConfig naming a field that is wrong."""
     since, until = (day_of(request.args.get(name), name) for name in ("since", "until"))
     province = request.args.get("province") or None
-    if province is not None and not PROVINCE.fullmatch(province):
+    if province is not None and not is_province_code(province):
         raise InvalidConfig([said(f"province:不是省级代码(如 220000):{province!r}",
                                   f"province: not a province code (as 220000): {province!r}")])
     if since and until and since > until:
         raise InvalidConfig([said("since:起始日期晚于截止日期", "since: comes after until")])
-    return Query(datetime.combine(since, time(), BEIJING) if since else None,
-                 datetime.combine(until + timedelta(days=1), time(), BEIJING) - timedelta(microseconds=1) if until else None,
-                 province=province)
+    return Query(*beijing_days(since, until), province=province)
 
 
 def day_of(text: str | None, name: str) -> date | None:
