@@ -127,17 +127,18 @@ def pull(source: Source, regions: pd.DataFrame, rt: Runtime) -> Inputs:
     return Inputs(pulled, fetched_at)
 
 
+GOOD_RUN = (FeedRun.status == "ok", FeedRun.payload_gzip.is_not(None))  # fetched, read, and its payload kept
+
+
 def last_fetched(rt: Runtime, feed: str) -> dict[str, datetime]:
     """When each key of the feed was last fetched good (its payload kept), for sources that reuse it."""
     with rt.sessions() as session:
         return dict(session.execute(select(FeedRun.key, func.max(FeedRun.fetched_at))
-                                    .where(FeedRun.feed == feed, FeedRun.status == "ok",
-                                           FeedRun.payload_gzip.is_not(None)).group_by(FeedRun.key)).all())
+                                    .where(FeedRun.feed == feed, *GOOD_RUN).group_by(FeedRun.key)).all())
 
 
 def last_good(session: Session, key: str) -> FeedRun | None:
-    return session.scalars(select(FeedRun).where(FeedRun.key == key, FeedRun.status == "ok",
-                                                 FeedRun.payload_gzip.is_not(None))
+    return session.scalars(select(FeedRun).where(FeedRun.key == key, *GOOD_RUN)
                            .order_by(FeedRun.fetched_at.desc(), FeedRun.id.desc()).limit(1)).first()
 
 
