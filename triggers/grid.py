@@ -34,6 +34,11 @@ def rows_by_zone(codes: pd.Index, tz_by_code: pd.Series) -> dict[str, np.ndarray
     return {zone: zones == zone for zone in set(zones)}
 
 
+def in_zone(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The rows of one zone; all of them without a copy (most grids are China Standard Time throughout)."""
+    return values if rows.all() else values[rows]
+
+
 def cells(frame: pd.DataFrame, slot: str, slot_values: np.ndarray) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     """The sorted region codes, and each row's region index and slot index (into `slot_values`)."""
     rows, codes = pd.factorize(frame["region_code"], sort=True)
@@ -55,6 +60,7 @@ class HourlyGrid:
     codes: pd.Index
     times: pd.DatetimeIndex  # UTC, ascending
     values: dict[str, np.ndarray] = field(default_factory=dict)  # name -> regions x times
+    attrs: dict = field(default_factory=dict)  # what its producer says of it (a feed's notes), as DataFrame.attrs
 
     @classmethod
     def from_frame(cls, hourly: pd.DataFrame) -> HourlyGrid:
@@ -69,21 +75,39 @@ class HourlyGrid:
                     if name in hourly and hourly[name].notna().any()})
 
     @classmethod
-    def from_frames(cls, frames: list[pd.DataFrame]) -> HourlyGrid:
-        """From a feed's tables (one per request), piece by piece: never one long table of them all."""
-        pieces = [cls.from_frame(frame) for frame in frames if not frame.empty]
-        if len(pieces) < 2:
-            return pieces[0] if pieces else cls.from_frame(pd.DataFrame())
-        codes = pd.Index(np.unique(np.concatenate([piece.codes.to_numpy() for piece in pieces])), name="region_code")
-        times = np.unique(np.concatenate([piece.starts_ns for piece in pieces]))
-        values = {}
-        for name in dict.fromkeys(name for piece in pieces for name in piece.values):
-            values[name] = np.full((len(codes), len(times)), np.nan)
-            for piece in pieces:  # a region in two pieces: the later one's values count, as in one table
+    def joined(cls, pieces: list[HourlyGrid]) -> HourlyGrid:
+        """One grid from a feed's pieces (one per request). The list is emptied and each piece let go
+        once copied in: a caller that kept no other reference holds the values once, not twice (a
+        national pull of townships is 430 MB of them). A region in two pieces: the later piece's
+        values count where it has them, as in one table."""
+        taken = [piece for piece in pieces if not piece.empty][::-1]
+        pieces.clear()
+        if len(taken) < 2:
+            return taken[0] if taken else cls.from_frame(pd.DataFrame())
+        codes = pd.Index(np.unique(np.concatenate([piece.codes.to_numpy() for piece in taken])), name="region_code")
+        times = np.unique(np.concatenate([piece.starts_ns for piece in taken]))
+        # np.empty: each row's memory is touched when its first piece is copied in, as the pieces go
+        values = {name: np.empty((len(codes), len(times))) for name in dict.fromkeys(
+            name for piece in taken for name in piece.values)}
+        written = np.zeros(len(codes), dtype=bool)
+        while taken:
+            piece = taken.pop()
+            rows, cols = codes.get_indexer(piece.codes), np.searchsorted(times, piece.starts_ns)
+            first = rows[~written[rows]]
+            for name, out in values.items():
+                out[first] = np.nan
                 if name in piece.values:
-                    at = np.ix_(codes.get_indexer(piece.codes), np.searchsorted(times, piece.starts_ns))
-                    values[name][at] = piece.values[name]
+                    out[np.ix_(rows, cols)] = piece.values[name]
+            written[rows] = True
         return cls(codes, pd.DatetimeIndex(times.astype("datetime64[ns]")).tz_localize("UTC"), values)
+
+    def shifted(self, delta: pd.Timedelta) -> HourlyGrid:
+        """The same values `delta` later (a recorded scenario replayed on today's clock)."""
+        return HourlyGrid(self.codes, self.times + delta, self.values, self.attrs)
+
+    def cells(self) -> int:
+        """How many (region, hour) cells have a temperature: the rows a long table of it would have."""
+        return int(np.count_nonzero(~np.isnan(self.values["temp"]))) if "temp" in self.values else 0
 
     @property
     def empty(self) -> bool:
@@ -99,8 +123,9 @@ class HourlyGrid:
         return float(np.median(steps)) / 3.6e12 if len(steps) else 1.0
 
     def local_field(self, tz_by_code: pd.Series, name: str) -> np.ndarray:
-        """Each region's local hour or month of each time (regions x times), one conversion per zone."""
-        out = np.empty((len(self.codes), len(self.times)), dtype=int)
+        """Each region's local hour or month of each time (regions x times), one conversion per zone; in
+        bytes, as a national grid of townships is 13 million cells."""
+        out = np.empty((len(self.codes), len(self.times)), dtype=np.int8)
         for zone, rows in rows_by_zone(self.codes, tz_by_code).items():
             out[rows] = getattr(self.times.tz_convert(zone), name).to_numpy()
         return out
@@ -137,10 +162,11 @@ class DailyGrid:
             # the times ascend, so each local day is one run of columns: reduce each run at once
             bounds = np.flatnonzero(np.r_[True, local[1:] != local[:-1]])
             at = days.get_indexer(local[bounds])
-            complete = np.add.reduceat(~np.isnan(temp[rows]), bounds, axis=1) >= needed
+            complete = np.add.reduceat(~np.isnan(in_zone(temp, rows)), bounds, axis=1) >= needed
             for name, source, reduce in (("tmin", temp, np.fmin), ("tmax", temp, np.fmax), ("wind_max_ms", wind, np.fmax)):
                 if source is not None:
-                    out[name][np.ix_(rows, at)] = np.where(complete, reduce.reduceat(source[rows], bounds, axis=1), np.nan)
+                    out[name][np.ix_(rows, at)] = np.where(complete, reduce.reduceat(in_zone(source, rows), bounds, axis=1),
+                                                           np.nan)
         return cls(hourly.codes, days, out).trimmed()
 
     def trimmed(self) -> DailyGrid:

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Callable, Protocol
 from zoneinfo import ZoneInfo
@@ -94,11 +95,24 @@ class Inputs:
     fetched_at: dict[int, datetime]  # id(pulled) -> when the payload in use was fetched
 
     def frames(self, shape: str) -> pd.DataFrame:
-        ok = self.pieces(shape)
+        ok = [p.data for p in self.pulled if p.ok and shape_of(p) == shape]
         return pd.concat(ok, ignore_index=True) if ok else pd.DataFrame()
 
-    def pieces(self, shape: str) -> list[pd.DataFrame]:
-        return [p.frame for p in self.pulled if p.ok and shape_of(p) == shape]
+    @cached_property
+    def hourly(self) -> HourlyGrid:
+        """The hourly forecast's pieces gathered into one grid, once; each request's piece is let go as it
+        is copied in, so a national pull holds its values once, not twice."""
+        taken = [p for p in self.pulled if p.ok and shape_of(p) == "hourly"]
+        pieces = [p.data for p in taken]
+        if None in pieces:
+            raise RuntimeError("the hourly forecast was gathered and let go already")
+        for p in taken:
+            p.data = None
+        return HourlyGrid.joined(pieces)
+
+    def let_go_of_hourly(self) -> None:
+        """Once assessed, the hourly grid goes before the cycle writes its rows (430 MB for townships)."""
+        self.__dict__.pop("hourly", None)
 
     def data_times(self) -> dict[str, list[datetime | None]]:
         times: dict[str, list] = {}
@@ -121,7 +135,7 @@ def pull(source: Source, regions: pd.DataFrame, rt: Runtime) -> Inputs:
             good = last_good(session, p.key)
             if good is not None:
                 again = ReplaySource.again(good)
-                p.frame, p.fallback_from, fetched_at[id(p)] = again.frame, good.id, good.fetched_at
+                p.data, p.rows, p.fallback_from, fetched_at[id(p)] = again.data, again.rows, good.id, good.fetched_at
             elif p.reused:  # (pruned or rolled back since the source looked)
                 p.error = f"{p.source}: no earlier payload to reuse"
     return Inputs(pulled, fetched_at)
@@ -206,7 +220,7 @@ def festival_task_types(playbook) -> set[str]:
 def weather_grids(inputs: Inputs, tz_by_code: pd.Series) -> tuple[HourlyGrid, DailyGrid]:
     """The hourly forecast as one grid, and local-day values from it beside those of providers that only
     give days."""
-    hourly = HourlyGrid.from_frames(inputs.pieces("hourly"))
+    hourly = inputs.hourly
     return hourly, DailyGrid.of_hours(hourly, tz_by_code).combined(DailyGrid.from_frame(inputs.frames("daily")))
 
 
@@ -239,10 +253,10 @@ def assess_inputs(inputs: Inputs, config: AppConfig, rules: Rules, as_of: dateti
 
 def observation_record(inputs: Inputs, config: AppConfig, weather: Assessed, as_of: datetime) -> DayRecord | None:
     """The levels of what happened, from an observed series pulled this cycle (not one reused)."""
-    fresh = [p.frame for p in inputs.pulled if p.ok and not p.reused and shape_of(p) == "observed"]
+    fresh = [p.data for p in inputs.pulled if p.ok and not p.reused and shape_of(p) == "observed"]
     if not fresh:
         return None
-    daily = DailyGrid.of_hours(HourlyGrid.from_frames(fresh), config.tz_by_code)
+    daily = DailyGrid.of_hours(HourlyGrid.joined(fresh), config.tz_by_code)
     return record_of(daily, EnsembleDaily.from_frame(pd.DataFrame()), weather.thresholds, config.tz_by_code,
                      weather.rules, as_of)
 
@@ -259,6 +273,7 @@ def cycle_body(rt: Runtime, source: Source, cycle_id: str, as_of: datetime, watc
         thresholds, daily, warnings, assessments = (weather.thresholds, weather.daily, weather.warnings,
                                                     weather.assessments)
         prices = assess_price_linkage(cpi, config.regions, config.rules, as_of) if not cpi.empty else pd.DataFrame()
+        inputs.let_go_of_hourly()
     with watch.stage("record"):
         record = weather.day_record(config.tz_by_code, as_of)
         observation = observation_record(inputs, config, weather, as_of)
@@ -330,7 +345,7 @@ def record_feed_runs(session: Session, cycle_id: str, pulled: list[Pulled]) -> N
         session.add(FeedRun(
             cycle_id=cycle_id, feed=p.feed, format=p.format, key=p.key[:80], source=p.source[:500],
             fetched_at=utcnow(), status=status, attempts=p.attempts, elapsed_ms=p.elapsed_ms,
-            fallback_from=p.fallback_from, rows=len(p.frame) if p.ok and not p.error else 0, error=p.error,
+            fallback_from=p.fallback_from, rows=p.rows if p.ok and not p.error else 0, error=p.error,
             notes="\n".join(p.notes) or None,
             request=p.request, payload_gzip=p.packed, payload_sha256=p.sha256))
     tally.write(session)

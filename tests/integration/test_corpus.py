@@ -41,7 +41,7 @@ EXPECTED = [
 def outcome(pulled):
     if pulled.error:
         return "refused", pulled.error
-    frame = pulled.frame
+    frame = pulled.data
     if "tmin" in frame:
         return "rows", frame["tmin"].tolist()
     return "rows", list(frame[["region_code", "event_code", "colour"]].itertuples(index=False, name=None))
@@ -55,7 +55,7 @@ def test_each_published_payload_gives_its_expected_outcome(name, fmt, request_, 
 
 
 def test_gb2312_and_utf8_say_the_same():
-    utf8, gb = (parsed("cap", n, (CORPUS / n).read_bytes()).frame for n in CHINESE)
+    utf8, gb = (parsed("cap", n, (CORPUS / n).read_bytes()).data for n in CHINESE)
     assert utf8.to_dict("records") == gb.to_dict("records")
     assert utf8.iloc[0]["headline"] == "吉林省气象台发布寒潮橙色预警信号"
 
@@ -64,7 +64,7 @@ def test_a_cold_event_under_foreign_geocodes_names_no_region():
     # BUILT from OASIS A.2: its event made a cold wave, its SAME codes (006109 …) kept.
     text = (CORPUS / OASIS[1]).read_text(encoding="utf-8").replace("SEVERE THUNDERSTORM</event>", "寒潮</event>")
     pulled = parsed("cap", "a2-as-cold", text.encode())
-    assert pulled.ok and pulled.frame.empty
+    assert pulled.ok and pulled.data.empty
 
 
 def test_qweather_colours_are_read_in_any_case():
@@ -72,7 +72,7 @@ def test_qweather_colours_are_read_in_any_case():
     data = json.loads((CORPUS / "qweather-alert-docs-example.json").read_bytes())
     data["alerts"][0]["eventType"] = {"name": "寒潮", "code": "1005"}
     data["alerts"][0]["color"]["code"] = "Blue"
-    frame = parsed("qweather-alerts", "qw", json.dumps(data).encode(), QW).frame
+    frame = parsed("qweather-alerts", "qw", json.dumps(data).encode(), QW).data
     assert frame[["event_code", "colour"]].values.tolist() == [["1005", "blue"]]
 
 

@@ -104,7 +104,7 @@ def test_the_ensemble_is_fetched_on_its_own_schedule_and_reused_between(ensemble
         assert [(r.status, r.payload_gzip is None) for r in runs[second["cycle_id"]]] == [("reused", True)] * 2
         assert [r.fallback_from for r in runs[second["cycle_id"]]] == [r.id for r in runs[first["cycle_id"]]]
         replayed = replay_source(session, session.get(CycleRun, second["cycle_id"])).pull()
-    assert [len(p.frame) for p in replayed if p.feed == "ensemble"] == [r.rows for r in runs[first["cycle_id"]]]
+    assert [len(p.data) for p in replayed if p.feed == "ensemble"] == [r.rows for r in runs[first["cycle_id"]]]
     changchun = [a for code, a in cold_wave_alerts(rt).items() if code in changchun_codes(rt)]
     assert changchun and all(a.level == "orange" and a.evidence["values"]["source"] == "ensemble" for a in changchun)
 

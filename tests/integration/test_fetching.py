@@ -87,13 +87,14 @@ def test_open_meteo_is_asked_in_batches_with_the_right_parameters(httpserver, re
     httpserver.expect_request("/v1/forecast").respond_with_handler(open_meteo_handler())
     pulled = live(httpserver).pull(regions)
     assert [p.ok for p in pulled] == [True, True, True]  # Jilin's 60 counties in batches of 25
-    frame = pulled[0].frame
-    assert frame["region_code"].nunique() == 25 and len(frame) == 25 * (4 + 10) * 24  # 4 past days in GMT, 10 ahead
+    grid = pulled[0].data
+    assert len(grid.codes) == 25 and pulled[0].rows == grid.cells() == 25 * (4 + 10) * 24  # 4 past days in GMT, 10 ahead
     # (a hung request from an earlier test may still land in the log: look at ours only)
     asked = [req.args for req, _ in httpserver.log if req.path == "/v1/forecast"]
     for args in asked:
         assert (args["timezone"], args["models"], args["past_days"], args["forecast_days"]) == ("GMT", "best_match", "4", "10")
-        assert args["hourly"].startswith("temperature_2m,apparent_temperature,wind_speed_10m")
+        # only what a rule reads (ground temperature for frost, apparent temperature for shelters)
+        assert args["hourly"] == "temperature_2m,apparent_temperature,wind_speed_10m,soil_temperature_0cm"
     # batches run in parallel, so they arrive in any order
     assert Counter(len(args["latitude"].split(",")) for args in asked) >= Counter({25: 2, 10: 1})
 

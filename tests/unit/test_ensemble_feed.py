@@ -88,4 +88,4 @@ def test_a_scenario_shift_moves_the_members_days():
     payload = json.dumps(location([-1.0, -2.0])).encode()
     request = {"regions": ["220102"], "zones": ["Asia/Shanghai"], "shift_days": 2}
     pulled = parsed("open-meteo-ensemble", "ens", payload, request)
-    assert pulled.ok and pulled.frame["day"].min().strftime("%m-%d") == "01-20"
+    assert pulled.ok and pulled.data["day"].min().strftime("%m-%d") == "01-20"

@@ -20,7 +20,9 @@ def hours(region: str, start: str, temps: list[float], wind: float = 2.0) -> pd.
 def test_pieces_with_different_hours_stack_onto_one_time_axis():
     # Two requests: one region's hours start 6 h after the other's (a provider's axis moved).
     first, second = hours("220202", "2026-01-17T00:00", [1.0] * 12), hours("110101", "2026-01-17T06:00", [2.0] * 12)
-    grid = HourlyGrid.from_frames([second, first])
+    pieces = [HourlyGrid.from_frame(second), HourlyGrid.from_frame(first)]
+    grid = HourlyGrid.joined(pieces)
+    assert pieces == []  # let go as they were copied in
     assert list(grid.codes) == ["110101", "220202"]  # sorted, as one table's would be
     assert len(grid.times) == 18 and grid.times[0] == pd.Timestamp("2026-01-17T00:00", tz="UTC")
     temp = grid.values["temp"]
@@ -31,8 +33,16 @@ def test_pieces_with_different_hours_stack_onto_one_time_axis():
 
 def test_a_region_in_two_pieces_keeps_the_later_reading_as_one_table_would():
     early, late = hours("220102", "2026-01-17T00:00", [1.0] * 4), hours("220102", "2026-01-17T02:00", [5.0] * 4)
-    grid = HourlyGrid.from_frames([early, late])
+    grid = HourlyGrid.joined([HourlyGrid.from_frame(early), HourlyGrid.from_frame(late)])
     assert grid.values["temp"].tolist() == [[1.0, 1.0, 5.0, 5.0, 5.0, 5.0]]
+
+
+def test_a_value_a_later_piece_lacks_is_kept_from_the_earlier_one():
+    # The later piece has no apparent temperature (another provider's request): the earlier one's stands.
+    early = hours("220102", "2026-01-17T00:00", [1.0] * 2).assign(apparent_temp=[-4.0, -5.0])
+    late = hours("220102", "2026-01-17T00:00", [3.0] * 2)
+    grid = HourlyGrid.joined([HourlyGrid.from_frame(early), HourlyGrid.from_frame(late)])
+    assert grid.values["temp"].tolist() == [[3.0, 3.0]] and grid.values["apparent_temp"].tolist() == [[-4.0, -5.0]]
 
 
 def test_a_day_nobody_has_stays_a_gap_and_is_not_closed_up():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from triggers.units import beaufort_level
@@ -29,30 +30,41 @@ def parse(*locations, codes=None):
     return parse_forecast(json.dumps(list(locations)).encode(), codes or ["220102"] * len(locations), "test")
 
 
+def by_region(grid, values) -> dict:
+    return dict(zip(grid.codes, np.asarray(values).tolist()))
+
+
 def test_km_per_hour_becomes_metres_per_second_and_keeps_its_beaufort_level():
-    frame = parse(location())
-    assert frame["wind_speed"].round(2).tolist() == [10.8, 2.78]
-    assert beaufort_level(frame["wind_speed"]).tolist() == [6.0, 2.0]  # 38.88 km/h is exactly 10.8 m/s
+    wind = parse(location()).values["wind_speed"][0]
+    assert wind.round(2).tolist() == [10.8, 2.78]
+    assert beaufort_level(wind).tolist() == [6.0, 2.0]  # 38.88 km/h is exactly 10.8 m/s
 
 
 def test_fahrenheit_and_local_times_are_converted():
-    frame = parse(location(hourly_units__temperature_2m="°F", utc_offset_seconds=28800,
-                           hourly__temperature_2m=[32.0, 14.0]))
-    assert frame["temp"].tolist() == [0.0, -10.0]
-    assert frame["valid_time"].dt.strftime("%Y-%m-%dT%H:%MZ").tolist() == ["2026-01-18T16:00Z", "2026-01-18T17:00Z"]
+    grid = parse(location(hourly_units__temperature_2m="°F", utc_offset_seconds=28800,
+                          hourly__temperature_2m=[32.0, 14.0]))
+    assert grid.values["temp"].tolist() == [[0.0, -10.0]]
+    assert grid.times.strftime("%Y-%m-%dT%H:%MZ").tolist() == ["2026-01-18T16:00Z", "2026-01-18T17:00Z"]
 
 
 def test_locations_sharing_local_times_keep_their_own_offsets():
     # (time axes are parsed once and shared: the offset must be part of what is shared)
-    frame = parse(location(utc_offset_seconds=28800), location(), location(utc_offset_seconds=21600),
-                  codes=["220102", "650102", "540102"])
-    first = frame.groupby("region_code")["valid_time"].min().dt.strftime("%H:%MZ").to_dict()
+    grid = parse(location(utc_offset_seconds=28800), location(), location(utc_offset_seconds=21600),
+                 codes=["220102", "650102", "540102"])
+    first = by_region(grid, grid.times[np.argmax(~np.isnan(grid.values["temp"]), axis=1)].strftime("%H:%MZ"))
     assert first == {"220102": "16:00Z", "650102": "00:00Z", "540102": "18:00Z"}
+    assert grid.cells() == 6  # each its two hours, on one time axis of four
 
 
 def test_locations_are_matched_in_request_order():
-    frame = parse(location(), location(hourly__temperature_2m=[1.0, 2.0]), codes=["220102", "220202"])
-    assert frame.groupby("region_code")["temp"].max().to_dict() == {"220102": -5.0, "220202": 2.0}
+    grid = parse(location(), location(hourly__temperature_2m=[1.0, 2.0]), codes=["220202", "220102"])
+    assert by_region(grid, grid.values["temp"].max(axis=1)) == {"220102": 2.0, "220202": -5.0}
+
+
+def test_a_series_every_location_sends_as_null_is_left_out_so_frost_reads_the_air():
+    grid = parse(location(hourly__soil_temperature_0cm=[None, None],
+                          hourly_units__soil_temperature_0cm="°C"))
+    assert "ground_temp" not in grid.values and "temp" in grid.values
 
 
 @pytest.mark.parametrize("payload, message", [
@@ -91,10 +103,10 @@ def test_trailing_nulls_past_a_models_horizon_cut_that_locations_hours_and_are_s
     times = [f"2026-01-19T{h:02d}:00" for h in range(4)]
     padded = location(hourly__time=times, hourly__temperature_2m=[-5.0, -6.0, None, None],
                       hourly__wind_speed_10m=[10.0, 10.0, None, None])
-    frame = parse(padded, location(hourly__time=times, hourly__temperature_2m=[1.0, 2.0, 3.0, 4.0],
-                                   hourly__wind_speed_10m=[5.0] * 4), codes=["220102", "220202"])
-    assert frame.groupby("region_code").size().to_dict() == {"220102": 2, "220202": 4}
-    [note] = frame.attrs["notes"]
+    grid = parse(padded, location(hourly__time=times, hourly__temperature_2m=[1.0, 2.0, 3.0, 4.0],
+                                  hourly__wind_speed_10m=[5.0] * 4), codes=["220102", "220202"])
+    assert by_region(grid, (~np.isnan(grid.values["temp"])).sum(axis=1)) == {"220102": 2, "220202": 4}
+    [note] = grid.attrs["notes"]
     assert note.startswith("test[0] (220102): values end 2 h before the time axis (after 2026-01-19 01:00 UTC)")
 
 

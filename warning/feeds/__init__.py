@@ -1,7 +1,7 @@
-"""Feeds: sources yield raw payloads, each parsed by its format into one normalised DataFrame.
+"""Feeds: sources yield raw payloads, each parsed by its format into one normalised shape.
 
-Hourly forecast frame: region_code, valid_time (UTC), temp, apparent_temp (degC), wind_speed,
-wind_gusts (m/s), precipitation (mm), snowfall (cm).
+Hourly forecast (and observed series): a triggers.grid.HourlyGrid of the request's regions x its UTC
+hours, values temp, apparent_temp, ground_temp (degC), wind_speed (m/s) — built once, when parsed.
 Daily forecast frame (providers that only give days): region_code, day (local date), tmin, tmax,
 wind_max_ms.
 CPI frame: area_code, month (YYYY-MM), cpi_yoy, food_cpi_yoy (percent), released_on (UTC).
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from triggers.grid import HourlyGrid
 from notifiers import jsontext
 
 
@@ -66,7 +67,8 @@ class Pulled:
     payload: bytes | None
     key: str = ""  # the same request gets the same key, so its last good payload can stand in
     request: dict = field(default_factory=dict)
-    frame: pd.DataFrame | None = None
+    data: pd.DataFrame | HourlyGrid | None = None  # the parsed payload (a cycle may let go of it once used)
+    rows: int | None = None  # how many rows (hourly cells) it read; None when nothing usable came
     error: str | None = None
     attempts: int = 1
     elapsed_ms: float = 0.0
@@ -78,7 +80,7 @@ class Pulled:
 
     @property
     def ok(self) -> bool:
-        return self.frame is not None
+        return self.rows is not None
 
     @property
     def fetched(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Callable
 
 import pandas as pd
 
+from triggers.grid import HourlyGrid
 from warning.feeds import FeedRejected, Pulled
 from warning.feeds.cap import parse_cap
 from warning.feeds.cpi import parse_cpi_csv, parse_cpi_json, parse_nbs_index
@@ -22,8 +23,8 @@ CHINA = "Asia/Shanghai"
 @dataclass(frozen=True)
 class Format:
     feed: str   # forecast, ensemble, observed, cpi, warnings
-    shape: str  # hourly, daily, ensemble, observed (hourly, past), cpi, warnings: which frame it yields
-    parse: Callable[[bytes, dict, str], pd.DataFrame]
+    shape: str  # hourly, daily, ensemble, observed (hourly, past), cpi, warnings: what it yields
+    parse: Callable[[bytes, dict, str], pd.DataFrame | HourlyGrid]  # a grid for hourly shapes
 
 
 FORMATS = {
@@ -42,44 +43,46 @@ FORMATS = {
 
 def parsed(fmt: str, source: str, payload: bytes, request: dict | None = None, key: str = "",
            attempts: int = 1, elapsed_ms: float = 0.0) -> Pulled:
-    """A Pulled whose frame is the parsed payload, or whose error says why it was refused."""
+    """A Pulled whose data is the parsed payload, or whose error says why it was refused."""
     spec = FORMATS[fmt]
     pulled = Pulled(spec.feed, fmt, source, payload, key or source, request or {}, attempts=attempts,
                     elapsed_ms=elapsed_ms)
     try:
-        pulled.frame = spec.parse(payload, pulled.request, source)
+        data = spec.parse(payload, pulled.request, source)
     except FeedRejected as error:
         pulled.error = str(error)
     except Exception as error:  # a payload no parser check foresaw: refused, never the cycle's end
         log.exception("%s: %s payload could not be read", source, fmt)
         pulled.error = f"{source}: could not be read ({type(error).__name__}: {str(error)[:300]})"
     else:
-        pulled.notes = list(pulled.frame.attrs.get("notes", []))
+        pulled.notes = list(data.attrs.get("notes", []))
         if pulled.request.get("shift_days"):
-            pulled.frame = shifted(pulled.frame, spec.shape, pulled.request["shift_days"])
+            data = shifted(data, spec.shape, pulled.request["shift_days"])
+        pulled.data, pulled.rows = data, data.cells() if isinstance(data, HourlyGrid) else len(data)
     return pulled
 
 
-def shifted(frame: pd.DataFrame, shape: str, days: int) -> pd.DataFrame:
-    """A recorded payload's frame moved `days` later: a scenario replayed on today's clock. The shift
+def shifted(data: pd.DataFrame | HourlyGrid, shape: str, days: int) -> pd.DataFrame | HourlyGrid:
+    """A recorded payload's data moved `days` later: a scenario replayed on today's clock. The shift
     is in the request, so a replay of the cycle re-reads the stored payload the same way. A CPI
     month moves with its release date (released 30 Nov, it is October's), in Beijing's calendar."""
-    frame, delta = frame.copy(), pd.Timedelta(days=days)
-    if shape in ("hourly", "observed"):
-        frame["valid_time"] = frame["valid_time"] + delta
-    elif shape == "ensemble":
-        frame["day"] = frame["day"] + delta
+    delta = pd.Timedelta(days=days)
+    if isinstance(data, HourlyGrid):
+        return data.shifted(delta)
+    data = data.copy()
+    if shape == "ensemble":
+        data["day"] = data["day"] + delta
     elif shape == "warnings":
         for column in ("sent", "onset", "expires"):
-            frame[column] = frame[column] + delta
+            data[column] = data[column] + delta
     elif shape == "cpi":
-        before = frame["released_on"].dt.tz_convert(CHINA)
+        before = data["released_on"].dt.tz_convert(CHINA)
         after = before + delta
         months = (after.dt.year * 12 + after.dt.month) - (before.dt.year * 12 + before.dt.month)
-        recorded = pd.PeriodIndex(frame["month"], freq="M")
-        frame["month"] = [str(month + int(moved)) for month, moved in zip(recorded, months)]
-        frame["released_on"] = frame["released_on"] + delta
-    return frame
+        recorded = pd.PeriodIndex(data["month"], freq="M")
+        data["month"] = [str(month + int(moved)) for month, moved in zip(recorded, months)]
+        data["released_on"] = data["released_on"] + delta
+    return data
 
 
 def failed(fmt: str, source: str, reason: str, request: dict | None = None, key: str = "",
