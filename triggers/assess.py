@@ -41,7 +41,8 @@ def to_assessments(hazard: str, levels: np.ndarray, starts_ns: np.ndarray, slot:
     first, last = firing.argmax(axis=1), window.shape[1] - 1 - firing[:, ::-1].argmax(axis=1)
     top = window == peak_level[:, None]
     if lowest is not None:
-        peaks, lows = most_severe(lowest[rows], top), most_severe(lowest[rows], firing)
+        severity = lowest if len(rows) == len(lowest) else lowest[rows]  # (every region firing: no copy)
+        peaks, lows = most_severe(severity, top), most_severe(severity, firing)
     else:
         peaks, lows = top.argmax(axis=1), None
     onsets, ends = starts_ns[rows, first], starts_ns[rows, last] + slot_ns
@@ -61,7 +62,9 @@ def to_assessments(hazard: str, levels: np.ndarray, starts_ns: np.ndarray, slot:
 
 def most_severe(values: np.ndarray, among: np.ndarray) -> np.ndarray:
     """Per row, the first slot of the lowest value among the marked slots (NaN never the lowest)."""
-    return np.where(among & ~np.isnan(values), values, np.inf).argmin(axis=1)
+    marked = np.where(among, values, np.inf)  # (one copy: a national grid of townships is 107 MB of it)
+    marked[np.isnan(marked)] = np.inf
+    return marked.argmin(axis=1)
 
 
 def utc(nanoseconds) -> datetime:

@@ -30,6 +30,12 @@ def by_distinct(values: np.ndarray, matrix: np.ndarray, test) -> np.ndarray:
     return out
 
 
+def cell_levels(shape: tuple[int, int]) -> np.ndarray:
+    """A level index (0 none … 4 red) per region and hour, in bytes (a national grid of townships is 13
+    million cells)."""
+    return np.zeros(shape, dtype=np.int8)
+
+
 def starts_of(grid: HourlyGrid) -> np.ndarray:
     return np.broadcast_to(grid.starts_ns, (len(grid.codes), len(grid.times)))
 
@@ -65,14 +71,15 @@ def assess_frost(hourly: HourlyGrid | pd.DataFrame, thresholds: pd.DataFrame, tz
     thr = thresholds.reindex(grid.codes)
     local_month = grid.local_field(tz_by_code, "month")
     in_season = by_distinct(thr[f"{hazard}.months"].to_numpy(), local_month, lambda m, allowed: np.isin(m, allowed))
-    levels, in_tenths = np.zeros(v.shape, dtype=int), tenths(v)  # (rounded once, compared per level)
+    levels, in_tenths = cell_levels(v.shape), tenths(v)  # (rounded once, compared per level)
     for index, name in enumerate(COLOUR_LEVELS, start=1):
         key = f"{hazard}.levels.{name}."
         if key + "ground_min_c" not in thr:
             continue
         with np.errstate(invalid="ignore"):
             meets = (in_tenths <= per_region(thr, key + "ground_min_c")) & (ahead <= per_region(thr, key + "within_h"))
-        levels = np.where(meets & in_season & (index > levels), index, levels)
+        levels[meets & in_season] = index  # (levels ascend: a later one is the higher)
+    del in_tenths  # (a national grid's worth, let go before the assessments are built)
     levels[~enabled_rows(thresholds, hazard, grid.codes)] = 0
     words = HourWords(grid, tz_by_code)
     what_zh, what_en = ("地面最低温度", "ground minimum") if on_ground else ("最低气温(无地温资料)", "air minimum (no ground data)")
@@ -100,14 +107,15 @@ def assess_shelter(hourly: HourlyGrid | pd.DataFrame, thresholds: pd.DataFrame, 
     start, end = per_region(thr, f"{hazard}.night_start_hour"), per_region(thr, f"{hazard}.night_end_hour")
     night = np.where(start > end, (hour >= start) | (hour < end), (hour >= start) & (hour < end))
     soon = ahead <= per_region(thr, f"{hazard}.within_h")
-    levels, in_tenths = np.zeros(v.shape, dtype=int), tenths(v)  # (rounded once, compared per level)
+    levels, in_tenths = cell_levels(v.shape), tenths(v)  # (rounded once, compared per level)
     for index, name in enumerate(COLOUR_LEVELS, start=1):
         key = f"{hazard}.levels.{name}.apparent_max_c"
         if key not in thr:
             continue
         with np.errstate(invalid="ignore"):
             meets = (in_tenths <= per_region(thr, key)) & night & soon
-        levels = np.where(meets & (index > levels), index, levels)
+        levels[meets] = index
+    del in_tenths
     levels[~enabled_rows(thresholds, hazard, grid.codes)] = 0
     words = HourWords(grid, tz_by_code)
 

@@ -192,6 +192,36 @@ def test_events_are_sent_when_their_transaction_commits_and_never_if_it_rolls_ba
     assert [json.loads(request.data)["data"] for request, _ in httpserver.log] == [{"n": 2}, {"n": 3}]
 
 
+def test_events_written_as_they_come_still_go_with_a_rollback_and_keep_their_order(
+        make_runtime, config_dir, httpserver, monkeypatch):
+    # A national cycle writes its outbox rows every WRITE_EVERY_ROWS, before its commit: still one transaction.
+    monkeypatch.setattr(Outbox, "WRITE_EVERY_ROWS", 4)
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued"])
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    drain(rt.sessions, rt.http, rt.settings.delivery)
+    httpserver.clear_log()
+
+    def unsent(session) -> int:
+        return session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending"))
+    with rt.sessions() as session:
+        with pytest.raises(RuntimeError), session.begin():
+            outbox = Outbox(session, None, utcnow(), 0)
+            for n in range(10):
+                outbox.add("alert.issued", "220102", {"n": n})
+            assert unsent(session) == 8  # two writes of four so far, in the transaction
+            raise RuntimeError("the cycle failed after writing some of its events")
+        with rt.sessions() as other:
+            assert unsent(other) == 0
+        with session.begin():
+            outbox = Outbox(session, None, utcnow(), 0)
+            for n in range(10, 20):
+                outbox.add("alert.issued", "220102", {"n": n})
+    assert drain(rt.sessions, rt.http, rt.settings.delivery)["delivered"] == 10
+    assert [json.loads(request.data)["data"]["n"] for request, _ in httpserver.log] == list(range(10, 20))
+
+
 COLDWARN = str(Path(sys.executable).parent / "coldwarn")
 
 
