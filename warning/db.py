@@ -125,7 +125,7 @@ def write_rows(session: Session, table: Table, rows: list[dict]) -> None:
             copy.write("\n".join(map("\t".join, zip(*texts))) + "\n")
 
 
-COPY_CHUNK_ROWS = 5000
+COPY_CHUNK_ROWS = 1000
 COPY_NULL = "\\N"
 
 

@@ -79,7 +79,7 @@ class Outbox:
     objects were a sixth of its persist stage); written as they come so that a cycle of townships does
     not hold 160,000 of them (~400 MB) until its commit."""
 
-    WRITE_EVERY_ROWS = 10_000
+    WRITE_EVERY_ROWS = 2_000
 
     def __init__(self, session: Session, cycle_id: str | None, now: datetime, first_delay_s: float):
         self.session, self.cycle_id, self.now = session, cycle_id, now
