@@ -92,7 +92,7 @@ def main() -> None:
     for hazard in LEVELS_OF:  # every region on the ensemble: the whole cost of the shares
         thresholds[f"{hazard}.ensemble.use"] = "ensemble"
     started = time.perf_counter()
-    ensemble = EnsembleDaily.from_frame(pd.concat([p.frame for p in pulled], ignore_index=True))
+    ensemble = EnsembleDaily.from_frame(pd.concat([p.data for p in pulled], ignore_index=True))
     assessments = assess_ensemble(ensemble, thresholds, config.tz_by_code, rules, NOW)
     assess_s = time.perf_counter() - started
     started = time.perf_counter()

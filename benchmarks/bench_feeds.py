@@ -67,7 +67,7 @@ def main() -> None:
     pulled = source.pull(regions)
     wall = time.perf_counter() - started
     server.terminate()
-    rows = sum(len(p.frame) for p in pulled if p.ok)
+    rows = sum(p.rows for p in pulled if p.ok)
     located = int(regions["latitude"].notna().sum())
     failed = [p.error for p in pulled if not p.ok]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
