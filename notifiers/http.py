@@ -174,13 +174,14 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 def classify(code: int, headers, snippet: str, latency_ms: float) -> Outcome:
+    """`headers`: case-insensitive (urllib3's), or with names in lower case (the pipeline's)."""
     if 200 <= code < 300:
         return Outcome(DELIVERED, code, latency_ms)
     error = truncate(f"HTTP {code}: {snippet}")
     if code == 410:
         return Outcome(GONE, code, latency_ms, error)
     if code >= 500 or code in RETRYABLE_4XX:
-        return Outcome(RETRY, code, latency_ms, error, retry_after_seconds(headers.get("Retry-After")))
+        return Outcome(RETRY, code, latency_ms, error, retry_after_seconds(headers.get("retry-after")))
     return Outcome(PERMANENT, code, latency_ms, error)
 
 

@@ -34,7 +34,7 @@ from notifiers.pipeline import Connections, Pipeline, Request
 from notifiers.targets import UnsafeTarget, check_form, redact, scrub
 from notifiers.alertmanager import alertmanager_body
 from notifiers.webhook import WebhookNotifier, batch_of
-from warning.db import write_rows
+from warning.db import aware_utc_text, write_rows
 from warning.events import SCHEMA_VERSION, Outbox
 from warning.leader import CLAIM_LOCK, hold_until_commit
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
@@ -272,9 +272,9 @@ def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings,
             counts["delivered"] += len(delivered)
         write_rows(session, DeliveryAttempt.__table__, [attempt_row(s) for s in sent])
         tally = Tally()
-        for s in sent:
-            tally.count("coldwarn_delivery_attempts", {"outcome": s.outcome.status})
-            tally.observe("coldwarn_delivery_latency_seconds", {}, s.outcome.latency_ms / 1000)
+        for status, n in Counter(s.outcome.status for s in sent).items():
+            tally.count("coldwarn_delivery_attempts", {"outcome": status}, n)
+        tally.observe_all("coldwarn_delivery_latency_seconds", {}, [s.outcome.latency_ms / 1000 for s in sent])
         tally.write(session)
     return counts
 
@@ -290,11 +290,17 @@ MARK_DELIVERED_FROM_ARRAYS = text(
 
 
 def mark_delivered(session, delivered: list[dict]) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(MARK_DELIVERED_FROM_ARRAYS, {"ids": [d["outbox_id"] for d in delivered],
-                                                     "ats": [d["at"] for d in delivered]})
+    if session.get_bind().dialect.name == "postgresql":  # (arrays as text: psycopg adapts a list item by item)
+        session.execute(MARK_DELIVERED_FROM_ARRAYS, {
+            "ids": array_text(str(d["outbox_id"]) for d in delivered),
+            "ats": array_text(aware_utc_text(d["at"]) for d in delivered)})
     else:
         session.execute(MARK_DELIVERED, delivered)
+
+
+def array_text(items) -> str:
+    """A PostgreSQL array literal of items that need no quoting (numbers, ISO times)."""
+    return "{" + ",".join(items) + "}"
 
 
 def attempt_row(sent: Sent) -> dict:
