@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from triggers.grid import DEFAULT_ZONE, DailyGrid, HourlyGrid
 from triggers.engine import assess_weather
@@ -123,8 +123,8 @@ class Inputs:
 
 def pull(source: Source, regions: pd.DataFrame, rt: Runtime) -> Inputs:
     """Pull everything; a payload that failed or was refused is replaced by its last good one, as is one
-    not fetched this cycle (a feed on its own schedule)."""
-    pulled, fetched_at, now = source.pull(regions), {}, utcnow()
+    not fetched this cycle (a feed on its own schedule: read once, then kept while cycles reuse it)."""
+    pulled, fetched_at, now, reused = source.pull(regions), {}, utcnow(), {}
     with rt.sessions() as session:
         for p in pulled:
             if p.ok:
@@ -134,10 +134,15 @@ def pull(source: Source, regions: pd.DataFrame, rt: Runtime) -> Inputs:
                 log.warning("feed failed: %s: %s", p.source, p.error)
             good = last_good(session, p.key)
             if good is not None:
-                again = ReplaySource.again(good)
+                again = rt.reused_payloads.get(good.id) if p.reused else None
+                if again is None:
+                    again = ReplaySource.again(good)  # (its payload loaded only here)
+                if p.reused:
+                    reused[good.id] = again
                 p.data, p.rows, p.fallback_from, fetched_at[id(p)] = again.data, again.rows, good.id, good.fetched_at
             elif p.reused:  # (pruned or rolled back since the source looked)
                 p.error = f"{p.source}: no earlier payload to reuse"
+    rt.reused_payloads = reused  # (those no longer reused are let go)
     return Inputs(pulled, fetched_at)
 
 
@@ -152,7 +157,8 @@ def last_fetched(rt: Runtime, feed: str) -> dict[str, datetime]:
 
 
 def last_good(session: Session, key: str) -> FeedRun | None:
-    return session.scalars(select(FeedRun).where(FeedRun.key == key, *GOOD_RUN)
+    """(Its payload is loaded when read, in the session: a payload already read is not loaded again.)"""
+    return session.scalars(select(FeedRun).options(defer(FeedRun.payload_gzip)).where(FeedRun.key == key, *GOOD_RUN)
                            .order_by(FeedRun.fetched_at.desc(), FeedRun.id.desc()).limit(1)).first()
 
 

@@ -18,6 +18,7 @@ from triggers.rules import parse_rules
 from triggers.validation import InvalidConfig
 from warning.config import AppConfig, load_config, read_yaml
 from warning.db import make_engine, session_factory
+from warning.feeds import Pulled
 from warning.models import RuleVersion
 from warning.settings import Settings, load_settings
 
@@ -28,6 +29,9 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker
     http: HttpSession
+    # Feed run id -> its payload as read, for the payloads the last cycle reused (a feed on its own
+    # schedule): read once, not again every cycle (the national ensemble's took 9 s a cycle).
+    reused_payloads: dict[int, Pulled] = dataclasses.field(default_factory=dict)
 
     @property
     def settings(self) -> Settings:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from triggers.validation import InvalidConfig
 from warning.cycle import run_cycle
@@ -107,6 +107,27 @@ def test_the_ensemble_is_fetched_on_its_own_schedule_and_reused_between(ensemble
     assert [len(p.data) for p in replayed if p.feed == "ensemble"] == [r.rows for r in runs[first["cycle_id"]]]
     changchun = [a for code, a in cold_wave_alerts(rt).items() if code in changchun_codes(rt)]
     assert changchun and all(a.level == "orange" and a.evidence["values"]["source"] == "ensemble" for a in changchun)
+
+
+def test_a_reused_ensemble_is_read_once_not_again_every_cycle(ensemble_runtime, httpserver):
+    # A national ensemble took 9 s to read again each hourly cycle; a process keeps what it reuses.
+    rt = ensemble_runtime(cold_members=36)
+    run_cycle(rt, open_source(rt), deliver=False)  # fetched
+    loaded: list[str] = []
+
+    def note(_conn, _cursor, statement, *_):
+        if statement.lstrip().startswith("SELECT feed_runs.payload_gzip"):
+            loaded.append(statement)
+    event.listen(rt.engine, "before_cursor_execute", note)
+
+    def alerts_after_a_cycle() -> dict:
+        assert run_cycle(rt, open_source(rt), deliver=False)["feeds"]["rejected"] == []
+        return {code: (a.level, a.stage, a.evidence["zh"]) for code, a in cold_wave_alerts(rt).items()}
+    first_reuse = alerts_after_a_cycle()
+    assert len(loaded) == 2  # the two batches' stored payloads, read by the first cycle to reuse them
+    assert [alerts_after_a_cycle() for _ in range(2)] == [first_reuse] * 2 and len(loaded) == 2  # not again
+    assert ensemble_requests(httpserver) == 2
+    assert {first_reuse[code][:2] for code in changchun_codes(rt)} == {("orange", "act")}
 
 
 def test_once_due_the_ensemble_is_fetched_again(ensemble_runtime, httpserver, config_dir):
