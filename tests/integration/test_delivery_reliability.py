@@ -172,13 +172,19 @@ def test_a_subscriber_receives_events_in_the_order_they_were_queued(make_runtime
     assert received == queued[:3] + queued[3:] + queued[:2]
 
 
-def test_events_are_sent_when_their_transaction_commits_and_never_if_it_rolls_back(make_runtime, config_dir, httpserver):
+def with_the_demo_sent(make_runtime, config_dir, httpserver):
+    """A runtime whose subscriber has had the demo's own events, and a clean log for what follows."""
     httpserver.expect_request("/hook").respond_with_data("ok")
     write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued"])
     rt = make_runtime()
     run_cycle(rt, open_source(rt, "demo"), deliver=False)
     drain(rt.sessions, rt.http, rt.settings.delivery)
     httpserver.clear_log()
+    return rt
+
+
+def test_events_are_sent_when_their_transaction_commits_and_never_if_it_rolls_back(make_runtime, config_dir, httpserver):
+    rt = with_the_demo_sent(make_runtime, config_dir, httpserver)
     with rt.sessions() as session:  # one session: a failed transaction, then two good ones
         with pytest.raises(RuntimeError), session.begin():
             Outbox(session, None, utcnow(), 0).add("alert.issued", "220102", {"n": 1})
@@ -196,12 +202,7 @@ def test_events_written_as_they_come_still_go_with_a_rollback_and_keep_their_ord
         make_runtime, config_dir, httpserver, monkeypatch):
     # A national cycle writes its outbox rows every WRITE_EVERY_ROWS, before its commit: still one transaction.
     monkeypatch.setattr(Outbox, "WRITE_EVERY_ROWS", 4)
-    httpserver.expect_request("/hook").respond_with_data("ok")
-    write_subscription(config_dir, httpserver.url_for("/hook"), events=["alert.issued"])
-    rt = make_runtime()
-    run_cycle(rt, open_source(rt, "demo"), deliver=False)
-    drain(rt.sessions, rt.http, rt.settings.delivery)
-    httpserver.clear_log()
+    rt = with_the_demo_sent(make_runtime, config_dir, httpserver)
 
     def unsent(session) -> int:
         return session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending"))
