@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -10,8 +11,9 @@ from typing import Callable
 from alembic import command
 from alembic.config import Config
 from psycopg import sql
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Integer, LargeBinary, Numeric, Table, TypeDecorator,
-                        create_engine, event, insert, text)
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Integer, LargeBinary, Numeric, Table, TypeDecorator,
+                        any_, cast, create_engine, event, func, insert, literal_column, select, text)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, object_mapper, sessionmaker
 from sqlalchemy.orm.base import instance_state
@@ -123,6 +125,16 @@ def write_rows(session: Session, table: Table, rows: list[dict]) -> None:
             texts = [list(map(copy_format(column), values)) for column, values in zip(columns, [
                 [row[name] for row in chunk] for name in names] + [[value] * len(chunk) for value in fixed])]
             copy.write("\n".join(map("\t".join, zip(*texts))) + "\n")
+
+
+def among(session: Session, column, ids: Iterable[int]):
+    """`column IN (ids)` with the ids as one parameter. An IN of a batch's 500 ids is compiled and
+    handed to the driver value by value: with the NOT IN of the batch on its way, a fifth of reading
+    the next batch of a drain."""
+    listed = ",".join(map(str, ids))
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(cast(func.string_to_array(listed, ","), ARRAY(BigInteger)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(f"[{listed}]")))
 
 
 COPY_CHUNK_ROWS = 1000

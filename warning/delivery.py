@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, not_, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer, sessionmaker
 
@@ -34,7 +34,7 @@ from notifiers.pipeline import Connections, Pipeline, Request
 from notifiers.targets import UnsafeTarget, check_form, redact, scrub
 from notifiers.alertmanager import alertmanager_body
 from notifiers.webhook import WebhookNotifier, batch_of
-from warning.db import aware_utc_text, write_rows
+from warning.db import among, aware_utc_text, write_rows
 from warning.events import SCHEMA_VERSION, Outbox
 from warning.leader import CLAIM_LOCK, hold_until_commit
 from warning.models import DeliveryAttempt, OutboxMessage, Subscription, utcnow
@@ -180,19 +180,23 @@ class Sent:
     at: datetime
 
 
+MESSAGE_COLUMNS = (OutboxMessage.id, OutboxMessage.message_id, OutboxMessage.event_type, OutboxMessage.event_time,
+                   OutboxMessage.data, OutboxMessage.alert_id, OutboxMessage.subscription_id)
+
+
 def load(sessions: sessionmaker, outbox_ids: list[int]) -> list[Claimed]:
-    """The claimed messages and their subscribers, in the order they were claimed: the messages as
-    columns, not entities (a batch is thousands of them), each subscriber read once."""
+    """The claimed messages and their subscribers, in the order they were claimed."""
     with sessions() as session:
-        rows = session.execute(select(
-            OutboxMessage.id, OutboxMessage.message_id, OutboxMessage.event_type, OutboxMessage.event_time,
-            OutboxMessage.data, OutboxMessage.alert_id, OutboxMessage.subscription_id)
-            .where(OutboxMessage.id.in_(outbox_ids))).all()
-        subscribers = {subscription.id: subscription for subscription in session.scalars(
-            select(Subscription).where(Subscription.id.in_({row.subscription_id for row in rows})))}
-        by_id = {row.id: row for row in rows}
-        return [claimed_of(session, by_id[outbox_id], subscribers[by_id[outbox_id].subscription_id])
-                for outbox_id in outbox_ids]
+        by_id = {row.id: row for row in session.execute(
+            select(*MESSAGE_COLUMNS).where(among(session, OutboxMessage.id, outbox_ids)))}
+        return claimed_all(session, [by_id[outbox_id] for outbox_id in outbox_ids])
+
+
+def claimed_all(session, rows) -> list[Claimed]:
+    """Messages read as columns, not entities (a batch is thousands of them), each subscriber read once."""
+    subscribers = {subscription.id: subscription for subscription in session.scalars(
+        select(Subscription).where(Subscription.id.in_({row.subscription_id for row in rows})))}
+    return [claimed_of(session, row, subscribers[row.subscription_id]) for row in rows]
 
 
 def claimed_of(session, row, subscription: Subscription) -> Claimed:
@@ -406,11 +410,11 @@ def next_of_same(sessions: sessionmaker, subscribers: list[int], sending: list[i
     """The next batch of the leased subscribers' due messages after those `sending`, read while they
     are sent, so that the lanes go on without waiting for a claim and a load."""
     with sessions() as session:
-        ids = list(session.scalars(
-            select(OutboxMessage.id).where(is_due(due_by), OutboxMessage.subscription_id.in_(subscribers),
-                                           OutboxMessage.id.not_in(sending))
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(settings.batch_size)))
-    return ids, load(sessions, ids) if ids else []
+        rows = session.execute(
+            select(*MESSAGE_COLUMNS).where(is_due(due_by), OutboxMessage.subscription_id.in_(subscribers),
+                                           not_(among(session, OutboxMessage.id, sending)))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(settings.batch_size)).all()
+        return [row.id for row in rows], claimed_all(session, rows)
 
 
 def follow_on(sessions: sessionmaker, lease: Lease, following: Future | None, settings: DeliverySettings
