@@ -196,7 +196,8 @@ class Pipeline:
         self.answered_here += 1
         self.free_since = time.monotonic()
         latency_ms = (self.free_since - head.at) * 1000
-        snippet = scrub(answer.snippet.decode("utf-8", "replace"), self.url)
+        # (the start of the answer is quoted in an error only: a delivery does not scrub it)
+        snippet = scrub(answer.snippet.decode("utf-8", "replace"), self.url) if not 200 <= answer.status < 300 else ""
         yield head.request, classify(answer.status, answer.headers, snippet, latency_ms)
         if not answer.keep_open:
             self.end_connection(waiting, again)

@@ -257,24 +257,21 @@ def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings,
     and parked."""
     counts: Counter = Counter()
     with sessions.begin() as session:
-        failures = [s.claimed.outbox_id for s in sent if s.outcome.status != DELIVERED]
+        delivered = [s for s in sent if s.outcome.status == DELIVERED]
+        failures = [s for s in sent if s.outcome.status != DELIVERED]
         failed = {row.id: row for row in session.scalars(  # (the bodies were read by load: not again)
-            select(OutboxMessage).options(defer(OutboxMessage.data)).where(OutboxMessage.id.in_(failures)))
-        } if failures else {}
+            select(OutboxMessage).options(defer(OutboxMessage.data))
+            .where(OutboxMessage.id.in_([s.claimed.outbox_id for s in failures])))} if failures else {}
         subscribers = LockedSubscribers(session)
-        delivered = []
         for s in sent:
             if s.outcome.status == DELIVERED:
                 clear_failing(s, subscribers, marked)
-                delivered.append({"outbox_id": s.claimed.outbox_id, "at": s.at})
             else:
                 counts[record_failure(session, failed[s.claimed.outbox_id], s, subscribers, settings, marked)] += 1
-        # Deliveries, nearly every send, as one statement with no rows loaded; the attempts as rows
-        # (the ORM would send multi-row statements that psycopg parses afresh each time).
         if delivered:
-            mark_delivered(session, delivered)
+            record_deliveries(session, delivered)
             counts["delivered"] += len(delivered)
-        write_rows(session, DeliveryAttempt.__table__, [attempt_row(s) for s in sent])
+        write_rows(session, DeliveryAttempt.__table__, [attempt_row(s) for s in failures])
         tally = Tally()
         for status, n in Counter(s.outcome.status for s in sent).items():
             tally.count("coldwarn_delivery_attempts", {"outcome": status}, n)
@@ -287,19 +284,29 @@ OUTBOX = OutboxMessage.__table__  # (Core: an ORM update() given a list of rows 
 MARK_DELIVERED = (update(OUTBOX).where(OUTBOX.c.id == bindparam("outbox_id"))
                   .values(status="delivered", delivered_at=bindparam("at"), attempts=OUTBOX.c.attempts + 1,
                           last_error=None))
-# PostgreSQL: the whole run in one statement, from two arrays (an executemany is a statement per row)
-MARK_DELIVERED_FROM_ARRAYS = text(
-    "UPDATE outbox SET status = 'delivered', delivered_at = sent.at, attempts = outbox.attempts + 1, last_error = NULL "
-    "FROM unnest(CAST(:ids AS bigint[]), CAST(:ats AS timestamptz[])) AS sent(id, at) WHERE outbox.id = sent.id")
+# PostgreSQL: a run's deliveries in one statement from arrays, each message marked and its attempt
+# written (an executemany is a statement per row; COPY formats every value of every attempt in Python)
+RECORD_DELIVERED_FROM_ARRAYS = text(
+    "WITH sent(id, at, http_status, latency_ms) AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), "
+    "CAST(:ats AS timestamptz[]), CAST(:statuses AS integer[]), CAST(:latencies AS float8[]))), "
+    "marked AS (UPDATE outbox SET status = 'delivered', delivered_at = sent.at, attempts = outbox.attempts + 1, "
+    "last_error = NULL FROM sent WHERE outbox.id = sent.id) "
+    "INSERT INTO delivery_attempts (outbox_id, attempted_at, outcome, http_status, latency_ms) "
+    "SELECT id, at, 'delivered', http_status, latency_ms FROM sent")
 
 
-def mark_delivered(session, delivered: list[dict]) -> None:
+def record_deliveries(session, delivered: list[Sent]) -> None:
+    """Mark these messages delivered and write their attempts, in the order they were sent."""
     if session.get_bind().dialect.name == "postgresql":  # (arrays as text: psycopg adapts a list item by item)
-        session.execute(MARK_DELIVERED_FROM_ARRAYS, {
-            "ids": array_text(str(d["outbox_id"]) for d in delivered),
-            "ats": array_text(aware_utc_text(d["at"]) for d in delivered)})
+        session.execute(RECORD_DELIVERED_FROM_ARRAYS, {
+            "ids": array_text(str(s.claimed.outbox_id) for s in delivered),
+            "ats": array_text(aware_utc_text(s.at) for s in delivered),
+            "statuses": array_text("NULL" if s.outcome.http_status is None else str(s.outcome.http_status)
+                                   for s in delivered),
+            "latencies": array_text(repr(float(s.outcome.latency_ms)) for s in delivered)})
     else:
-        session.execute(MARK_DELIVERED, delivered)
+        session.execute(MARK_DELIVERED, [{"outbox_id": s.claimed.outbox_id, "at": s.at} for s in delivered])
+        write_rows(session, DeliveryAttempt.__table__, [attempt_row(s) for s in delivered])
 
 
 def array_text(items) -> str:

@@ -69,16 +69,22 @@ class Tally:
     def write(self, session: Session) -> None:
         if not self.increments:
             return
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        table = MetricTally.__table__
-        statement = dialect.insert(table)
-        statement = statement.on_conflict_do_update(index_elements=["name", "labels"],
-                                                    set_={"value": table.c.value + statement.excluded.value})
+        statement = upsert(session.get_bind().dialect.name)
         # in one order everywhere: two transactions adding to the same rows wait, never deadlock
         rows = [{"name": name, "labels": labels, "value": value}
                 for (name, labels), value in sorted(self.increments.items())]
         session.execute(statement, rows)
         self.increments.clear()
+
+
+@functools.cache
+def upsert(dialect_name: str):
+    """The statement that adds increments to the tallies (built once: a run of sends writes one)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = MetricTally.__table__
+    statement = dialect.insert(table)
+    return statement.on_conflict_do_update(index_elements=["name", "labels"],
+                                           set_={"value": table.c.value + statement.excluded.value})
 
 
 def add_to(session: Session, name: str, labels: dict, by: float = 1) -> None:
