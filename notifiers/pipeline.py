@@ -83,14 +83,17 @@ class Pipeline:
         self.answered_here = 0  # on the current connection
         self.free_since = 0.0  # when the receiver answered the last request: the next one's clock starts
 
-    def exchange(self, next_request: Callable[[], Request | None]) -> Iterator[tuple[Request, Outcome]]:
-        """(The connection stays open for the next exchange when all were answered; else it closes.)"""
+    def exchange(self, next_request: Callable[[bool], Request | None]) -> Iterator[tuple[Request, Outcome]]:
+        """`next_request(idle)`: the next request, or None when there is none now; told whether nothing is
+        on its way (then it may wait for one to come: the exchange ends when it gives none).
+        (The connection stays open for the next exchange when all were answered; else it closes.)"""
         waiting: deque[Written] = deque()
         again: deque[Request] = deque()
         try:
             while True:
                 run: list[Request] = []
-                while self.room(waiting, run) and (request := again.popleft() if again else next_request()):
+                while self.room(waiting, run) and (
+                        request := again.popleft() if again else next_request(not waiting and not run)):
                     run.append(request)
                 if len(run) == 1:
                     refused = self.write(run[0], waiting)

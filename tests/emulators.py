@@ -264,6 +264,7 @@ class PipelineReceiver:
         self.latency_s, self.pipelining = latency_s, pipelining
         self.requests: list[tuple[int, dict, bytes]] = []  # (connection number, headers, body) as they came
         self.most_waiting = 0  # the most complete requests found waiting together on a connection
+        self.next_there = []  # per request: whether the next one had come by the time it was answered
         self.lock = threading.Lock()
         self.connections = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -295,17 +296,27 @@ class PipelineReceiver:
                     if not self.pipelining and requests:
                         requests, data = requests[:1], b""
                     self.most_waiting = max(self.most_waiting, len(requests))
-                    for head, body in requests:
+                    for index, (head, body) in enumerate(requests):
                         headers = dict(line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:])
                         with self.lock:
                             self.requests.append((number, {k.lower(): v for k, v in headers.items()}, body))
                             n = len(self.requests) - 1
                         answer = self.answer(n)
+                        self.next_there.append(index + 1 < len(requests) or bool(data) or self.more_came(connection))
                         connection.sendall(answer)
                         if b"connection: close" in answer.lower():
                             return
             except OSError:
                 return
+
+    @staticmethod
+    def more_came(connection) -> bool:
+        """Whether bytes are waiting on the connection, unread."""
+        import socket
+        try:
+            return bool(connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except BlockingIOError:
+            return False
 
     @staticmethod
     def arrived_within(connection, seconds: float) -> bytes:

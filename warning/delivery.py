@@ -381,34 +381,28 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
 
     Up to `workers` sends run at once, at most `per_endpoint` of them to one subscriber, so one slow
     receiver cannot hold up the others nor be flooded. While a batch sends, the next of the same
-    subscribers is read, and sent under the same lease if it still holds (for FOLLOW_ON_FOR_S at most).
-    If the database cannot record what was sent (or keep the lease), the lanes stop before their next
-    send and what they did not send goes back.
+    subscribers is read, and handed to the same lanes if the lease still holds (for FOLLOW_ON_FOR_S at
+    most). If the database cannot record what was sent (or keep the lease), the lanes stop before
+    their next send and what they did not send goes back.
     """
     counts: Counter = Counter(delivered=0, failed=0, parked=0)
     due_by = now or utcnow()
-    marked, connections = Marked(), Connections()  # (connections: kept from one batch to the next)
+    marked, connections = Marked(), Connections()  # (connections: kept from one lease to the next)
     with contextlib.closing(connections), ThreadPoolExecutor(settings.workers + 1) as pool:
         # (+1 thread: the next batch is read while one sends; the lanes end before their connections close)
         lease = claim(sessions, due_by, settings)
         batch = load(sessions, lease.outbox_ids) if lease.outbox_ids else []
         while batch:
-            following = pool.submit(next_of_same, sessions, lease.subscribers, lease.outbox_ids, due_by, settings) \
-                if time.monotonic() - lease.claimed_at < FOLLOW_ON_FOR_S else None
-            results: queue.SimpleQueue = queue.SimpleQueue()
-            lanes = [pool.submit(send_in_turn, subscription, messages, results, lease, http, settings, marked,
-                                 connections)
-                     for subscription, messages in by_subscriber(batch)
-                     for _ in range(min(settings.per_endpoint, len(messages)))]
-            counts.update(settle(sessions, results, lanes, lease, settings, marked))
+            lanes = Lanes(pool, lease, http, settings, marked, connections)
+            try:
+                counts.update(settle(sessions, lanes, batch, due_by, settings, marked))
+            finally:
+                lanes.close()  # (no lane waits for more once settling ends, however it ends)
+            with_database(lambda: release(sessions, lease), "let the unsent messages go")
             if lease.stopped.is_set():
-                with_database(lambda: release(sessions, lease), "let the unsent messages go")
                 return counts  # the database went away mid-batch: what was sent is recorded, the rest waits
-            batch = follow_on(sessions, lease, following, settings)
-            if not batch:
-                with_database(lambda: release(sessions, lease), "let the unsent messages go")
-                lease = claim(sessions, due_by, settings)
-                batch = load(sessions, lease.outbox_ids) if lease.outbox_ids else []
+            lease = claim(sessions, due_by, settings)
+            batch = load(sessions, lease.outbox_ids) if lease.outbox_ids else []
     return counts
 
 
@@ -424,38 +418,106 @@ def next_of_same(sessions: sessionmaker, subscribers: list[int], sending: list[i
         return [row.id for row in rows], claimed_all(session, rows)
 
 
-def follow_on(sessions: sessionmaker, lease: Lease, following: Future | None, settings: DeliverySettings
-              ) -> list[Claimed]:
+def follow_on(sessions: sessionmaker, lease: Lease, following: Future, settings: DeliverySettings) -> list[Claimed]:
     """The batch read ahead, to send under the same lease, if the lease still holds every subscriber
     (else another worker may have them: the next messages wait for a claim)."""
     try:
-        ids, batch = following.result() if following else ([], [])
+        ids, batch = following.result()
         if not ids or not renew(sessions, lease, settings):
             return []
     except DBAPIError:
         log.warning("reading the next batch failed: the subscribers are let go and claimed afresh")
         return []
-    lease.outbox_ids = ids
     return batch
 
 
-def by_subscriber(batch: list[Claimed]) -> list[tuple[Subscription, deque[Claimed]]]:
-    """Each subscriber of the batch with its messages in order (named before any lane starts taking them)."""
-    queues: dict[int, tuple[Subscription, deque[Claimed]]] = {}
+class Stream:
+    """A subscriber's messages in order, for its lanes to take. The drain adds each batch it reads
+    ahead while the lanes send the one before, and closes the stream when no more will come: a lane
+    with nothing on its way waits for more rather than ending, so that its connection's pipeline
+    does not run dry between batches."""
+
+    def __init__(self):
+        self.messages: deque[Claimed] = deque()
+        self.changed = threading.Condition()
+        self.closed = False
+
+    def add(self, messages: list[Claimed]) -> None:
+        with self.changed:
+            self.messages.extend(messages)
+            self.changed.notify_all()
+
+    def close(self) -> None:
+        with self.changed:
+            self.closed = True
+            self.changed.notify_all()
+
+    def take(self, wait: bool) -> list[Claimed]:
+        """The next message, or up to the subscriber's batch size of them (subscribers that take
+        batches); none when the stream is empty, after waiting for more (if asked) until it closes."""
+        with self.changed:
+            while wait and not self.messages and not self.closed:
+                self.changed.wait()
+            batch: list[Claimed] = []
+            while self.messages and (not batch or len(batch) < (batch_limit(batch[0].subscription) or 1)):
+                batch.append(self.messages.popleft())
+            return batch
+
+
+class Lanes:
+    """The lanes sending a lease's messages: a stream per subscriber, taken from by up to
+    `per_endpoint` lanes, which report each send to `results` as it is answered."""
+
+    def __init__(self, pool: ThreadPoolExecutor, lease: Lease, http: HttpSession, settings: DeliverySettings,
+                 marked: Marked, connections: Connections):
+        self.pool, self.lease, self.http, self.settings = pool, lease, http, settings
+        self.marked, self.connections = marked, connections
+        self.streams: dict[int, Stream] = {}
+        self.running: dict[int, list[Future]] = {}
+        self.results: queue.SimpleQueue = queue.SimpleQueue()
+
+    def add(self, batch: list[Claimed]) -> None:
+        """Hand a batch to its subscribers' lanes, starting lanes for those that have too few."""
+        for subscription, messages in by_subscriber(batch):
+            stream = self.streams.setdefault(subscription.id, Stream())
+            stream.add(messages)
+            running = self.running.setdefault(subscription.id, [])
+            for _ in range(min(self.settings.per_endpoint, len(running) + len(messages)) - len(running)):
+                running.append(self.pool.submit(send_in_turn, subscription, stream, self.results, self.lease,
+                                                self.http, self.settings, self.marked, self.connections))
+
+    def close(self) -> None:
+        """No more batches: each lane ends once its stream is sent."""
+        for stream in self.streams.values():
+            stream.close()
+
+    def ended(self) -> bool:
+        return all(lane.done() for running in self.running.values() for lane in running)
+
+    def error(self) -> BaseException | None:
+        """The error a lane died of, if one did."""
+        return next((lane.exception() for running in self.running.values() for lane in running
+                     if lane.done() and lane.exception()), None)
+
+
+def by_subscriber(batch: list[Claimed]) -> list[tuple[Subscription, list[Claimed]]]:
+    """Each subscriber of the batch with its messages in order."""
+    messages: dict[int, tuple[Subscription, list[Claimed]]] = {}
     for claimed in batch:
-        queues.setdefault(claimed.subscription.id, (claimed.subscription, deque()))[1].append(claimed)
-    return list(queues.values())
+        messages.setdefault(claimed.subscription.id, (claimed.subscription, []))[1].append(claimed)
+    return list(messages.values())
 
 
-def send_in_turn(subscription: Subscription, messages: deque[Claimed], results: queue.SimpleQueue, lease: Lease,
+def send_in_turn(subscription: Subscription, stream: Stream, results: queue.SimpleQueue, lease: Lease,
                  http: HttpSession, settings: DeliverySettings, marked: Marked, connections: Connections) -> None:
     """One of a subscriber's `per_endpoint` lanes: take its messages in order, a batch at a time where
-    it takes batches, until none are left (a single lane sends them strictly in order), or until the
-    drain stops: then the rest stay unsent, to go back to the queue. Signed webhooks reached directly
-    go out pipelined; what that leaves (another channel, a proxy, a subscriber stopped) goes one by one."""
+    it takes batches, until the stream is closed and sent (a single lane sends them strictly in order),
+    or until the drain stops: then the rest stay unsent, to go back to the queue. Signed webhooks
+    reached directly go out pipelined; what that leaves (another channel, a proxy, a subscriber
+    stopped) goes one by one."""
     if route := direct_route(subscription, http):
-        send_pipelined(subscription, route, messages, results, lease, http, settings, marked, connections)
-    while not lease.stopped.is_set() and (batch := next_batch(messages)):
+        send_pipelined(subscription, route, stream, results, lease, http, settings, marked, connections)
+    while not lease.stopped.is_set() and (batch := stream.take(wait=True)):
         for sent in send(batch, http, settings, marked):
             results.put(sent)
 
@@ -472,21 +534,25 @@ def direct_route(subscription: Subscription, http: HttpSession) -> Route | None:
     return http.route_for(subscription.url)
 
 
-def send_pipelined(subscription: Subscription, route: Route, messages: deque[Claimed], results: queue.SimpleQueue,
+def send_pipelined(subscription: Subscription, route: Route, stream: Stream, results: queue.SimpleQueue,
                    lease: Lease, http: HttpSession, settings: DeliverySettings, marked: Marked,
                    connections: Connections) -> None:
     """Send the subscriber's messages up to `pipeline_depth` at once on one connection, in order, until
-    none are left, the drain stops or the subscriber is stopped."""
+    the stream is closed and sent, the drain stops or the subscriber is stopped."""
     key = (subscription.id, subscription.url)
     pipeline = connections.take(key, lambda: Pipeline(subscription.url, route, settings.timeout_s,
                                                       settings.allow_private_targets, settings.pipeline_depth))
     notifier = None
 
-    def next_request() -> Request | None:
+    def next_request(idle: bool) -> Request | None:
         nonlocal notifier
         while not lease.stopped.is_set() and subscription.id not in marked.stopped and (
-                batch := next_batch(messages)):
+                batch := stream.take(wait=idle)):
             try:  # (one notifier for the lane; a CAP message names the messages before it: one for each)
+                if not batch[0].subscription.enabled:  # (disabled since the lane began: as send parks it)
+                    for sent in send(batch, http, settings, marked):
+                        results.put(sent)
+                    continue
                 if notifier is None or subscription.format == "cap":
                     notifier = notifier_for(subscription, http, settings, batch[0].references)
                 return Request(batch, *notifier.signed(message_of(batch)))
@@ -501,53 +567,75 @@ def send_pipelined(subscription: Subscription, route: Route, messages: deque[Cla
     connections.give_back(key, pipeline)
 
 
-def next_batch(messages: deque[Claimed]) -> list[Claimed]:
-    """The subscriber's next message, or up to its batch size of them (lanes share the deque: popleft is atomic)."""
-    batch: list[Claimed] = []
-    try:
-        while not batch or len(batch) < (batch_limit(batch[0].subscription) or 1):
-            batch.append(messages.popleft())
-    except IndexError:
-        pass
-    return batch
-
-
-def settle(sessions: sessionmaker, results: queue.SimpleQueue, lanes: list[Future], lease: Lease,
+def settle(sessions: sessionmaker, lanes: Lanes, batch: list[Claimed], due_by: datetime,
            settings: DeliverySettings, marked: Marked) -> Counter:
-    """Record a batch's outcomes as they come, together, at least every RECORD_EVERY_S (a sent message
-    stays unrecorded, and would be sent again after a crash, that long at most) or RECORD_ROWS sends,
-    in the order they came; and keep the batch leased while it is still sending."""
+    """Send a lease's batch and those that follow it, recording the outcomes as they come, together,
+    at least every RECORD_EVERY_S (a sent message stays unrecorded, and would be sent again after a
+    crash, that long at most) or RECORD_ROWS sends, in the order they came; and keep the lease while
+    it is still sending.
+
+    The next batch is read while one sends and handed to the lanes once half of what they have is
+    left (not before: until then, another worker may have taken the subscribers and renewing shows
+    it); the read excludes every message handed over and not yet recorded."""
+    lease, results = lanes.lease, lanes.results
     counts: Counter = Counter()
     unrecorded: list[Sent] = []
-    waiting, since = len(lease.outbox_ids), time.monotonic()
-    while waiting:
+    unsettled = {claimed.outbox_id for claimed in batch}  # handed to the lanes, not yet recorded
+    lanes.add(batch)
+    following = read_ahead(sessions, lanes, unsettled, due_by, settings)
+    waiting, since, renew_at = len(batch), time.monotonic(), renew_within(settings)
+    while True:
+        if following and waiting <= settings.batch_size // 2 and (following.done() or not waiting):
+            more = follow_on(sessions, lease, following, settings)
+            lanes.add(more)
+            unsettled.update(claimed.outbox_id for claimed in more)
+            waiting += len(more)
+            following = read_ahead(sessions, lanes, unsettled, due_by, settings) if more else None
+            if following is None:
+                lanes.close()
+        if not waiting:
+            break
         try:
             unrecorded.append(results.get(timeout=RECORD_EVERY_S))
             waiting -= 1
         except queue.Empty:
+            if error := lanes.error():  # a lane died: the others finish what they have, then its error is raised
+                following = None
+                lanes.close()
             # (a lane may report and finish between the timeout and this check: then its result waits)
-            if all(lane.done() for lane in lanes) and results.empty():
-                if lease.stopped.is_set():
+            if lanes.ended() and results.empty():
+                if error is None and lease.stopped.is_set():
                     break  # the lanes stopped: the messages they did not send go back
-                # a lane died: raise its error, not wait for ever
-                raise next((lane.exception() for lane in lanes if lane.exception()),
-                           RuntimeError(f"{waiting} sends never reported"))
+                raise error or RuntimeError(f"{waiting} sends never reported")
         try:
             if unrecorded and (not waiting or len(unrecorded) >= RECORD_ROWS
                                or time.monotonic() - since >= RECORD_EVERY_S):
                 counts.update(record(sessions, sorted(unrecorded, key=lambda sent: sent.at), settings, marked))
+                unsettled.difference_update(sent.claimed.outbox_id for sent in unrecorded)
                 unrecorded, since = [], time.monotonic()
-            if waiting and lease.until - utcnow() < renew_within(settings):
+            if waiting and lease.until - utcnow() < renew_at:
                 renew(sessions, lease, settings)
         except DBAPIError:
             if not lease.stopped.is_set():
                 log.exception("the database stopped answering mid-batch: sending stops, %d sends wait to be "
                               "recorded", len(unrecorded))
                 lease.stopped.set()
+                following = None
+                lanes.close()
     if unrecorded:  # sent while the database was away: recorded once it is back (else sent again later)
         counts.update(with_database(lambda: record(sessions, sorted(unrecorded, key=lambda s: s.at), settings,
                                                    marked), f"record {len(unrecorded)} sends"))
     return counts
+
+
+def read_ahead(sessions: sessionmaker, lanes: Lanes, unsettled: set[int], due_by: datetime,
+               settings: DeliverySettings) -> Future | None:
+    """Start reading the lease's next batch, unless it has gone on for FOLLOW_ON_FOR_S (then other
+    subscribers get a turn)."""
+    lease = lanes.lease
+    if time.monotonic() - lease.claimed_at >= FOLLOW_ON_FOR_S:
+        return None
+    return lanes.pool.submit(next_of_same, sessions, lease.subscribers, sorted(unsettled), due_by, settings)
 
 
 def renew_within(settings: DeliverySettings) -> timedelta:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+import time
 
 import pytest
 import trustme
@@ -36,7 +37,7 @@ def exchange(url: str, count: int, depth: int = 16, timeout_s: float = 5, allow_
     pipeline = Pipeline(url, session.route_for(url), timeout_s, allow_private, depth)
     waiting = iter([Request(n, json.dumps({"n": n}).encode(), {"content-type": "application/json"})
                     for n in range(count)])
-    return [(request.item, outcome) for request, outcome in pipeline.exchange(lambda: next(waiting, None))]
+    return [(request.item, outcome) for request, outcome in pipeline.exchange(lambda _idle: next(waiting, None))]
 
 
 @pytest.fixture
@@ -164,6 +165,23 @@ def test_an_in_order_subscriber_gets_its_signed_events_pipelined_in_order(make_r
     verified = [Webhook(TEST_SECRET).verify(body, headers) for _, headers, body in receiver.requests]
     assert [headers["webhook-id"] for _, headers, _ in receiver.requests] == queued and len(verified) == len(queued)
     assert receiver.connections == 1 and receiver.most_waiting > 1  # per_endpoint = 1: one connection, ahead
+
+
+def test_the_next_batch_is_on_its_way_before_the_last_of_the_one_before_is_answered(make_runtime, config_dir,
+                                                                                       receivers):
+    # A slow receiver (50 ms an answer): the batch read ahead goes to the lane sending the one before,
+    # so the receiver finds the next request waiting whenever it answers one, batch after batch, and
+    # never waits for coldwarn to record a batch and take up the next.
+    receiver = receivers(answer=lambda n: time.sleep(0.05) or OK)
+    write_subscription(config_dir, receiver.url, events=["alert.issued"])
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    counts = drain(rt.sessions, rt.http, rt.settings.delivery.model_copy(update={"batch_size": 8}))
+    with rt.sessions() as session:
+        queued = session.scalars(select(OutboxMessage.message_id).order_by(OutboxMessage.id)).all()
+    assert counts["delivered"] == len(queued) > 16 and receiver.connections == 1
+    assert [headers["webhook-id"] for _, headers, _ in receiver.requests] == queued  # in order
+    assert all(receiver.next_there[1:-1]), list(enumerate(receiver.next_there))  # (the first goes alone: see notifiers.pipeline)
 
 
 def test_a_subscriber_behind_a_proxy_is_sent_one_by_one_through_it(make_runtime, config_dir, httpserver, monkeypatch):
