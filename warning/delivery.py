@@ -49,21 +49,25 @@ RECONNECT_FOR_S = 300.0  # how long a drain waits for the database to come back 
 log = logging.getLogger(__name__)
 
 
+# what a send needs of a claimed message (columns, not entities: a batch is thousands of them)
+MESSAGE_COLUMNS = (OutboxMessage.id, OutboxMessage.message_id, OutboxMessage.event_type, OutboxMessage.event_time,
+                   OutboxMessage.data, OutboxMessage.alert_id, OutboxMessage.subscription_id)
+
+
 @dataclass
 class Lease:
-    """A drain's claim: its messages, oldest due first, and the subscribers they are for, leased to it
-    until `until` (counted from the clock, not from the drain's `due_by`: a long drain's later
-    batches must not be leased already expired)."""
-    outbox_ids: list[int]
+    """A drain's claim: the subscribers its messages are for, leased to it until `until` (counted
+    from the clock, not from the drain's `due_by`: a long drain's later batches must not be leased
+    already expired)."""
     subscribers: list[int]
     until: datetime
     stopped: threading.Event = field(default_factory=threading.Event)  # send nothing more of this batch
     claimed_at: float = field(default_factory=time.monotonic)
 
 
-def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) -> Lease:
+def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) -> tuple[Lease, list[Claimed]]:
     """Lease to this worker the subscribers no worker holds, as many as its lanes can serve at once,
-    with a batch of their messages due by `due_by`.
+    with a batch of their messages due by `due_by`, oldest due first.
 
     A subscriber's messages go out from one worker at a time, so they keep their order however many
     workers share the outbox, and other workers take other subscribers. The lease is on the
@@ -71,20 +75,22 @@ def claim(sessions: sessionmaker, due_by: datetime, settings: DeliverySettings) 
     message wrote every message twice and left the dead index entries every claim had to step over.
     """
     now = utcnow()
-    lease = Lease([], [], now + timedelta(seconds=settings.lease_s))
+    lease = Lease([], now + timedelta(seconds=settings.lease_s))
     with sessions.begin() as session:
         hold_until_commit(session, CLAIM_LOCK)  # claims one at a time: each sees the leases made before it
         subscribers = free_subscribers(session, due_by, now, max(1, settings.workers // settings.per_endpoint))
         rows = session.execute(
-            select(OutboxMessage.id, OutboxMessage.subscription_id)
-            .where(is_due(due_by), OutboxMessage.subscription_id.in_(subscribers))
+            select(*MESSAGE_COLUMNS).where(is_due(due_by), OutboxMessage.subscription_id.in_(subscribers))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(settings.batch_size)).all() if subscribers else []
-        lease.outbox_ids, lease.subscribers = [row.id for row in rows], sorted({row.subscription_id for row in rows})
+        lease.subscribers = sorted({row.subscription_id for row in rows})
         if rows:  # (those with messages in the batch only; an idle worker polls often: no empty update)
             session.execute(update(Subscription).where(Subscription.id.in_(lease.subscribers))
                             .values(leased_until=lease.until))
-    return lease
+    if not rows:
+        return lease, []
+    with sessions() as session:  # (after the claim's commit: other workers need not wait for this)
+        return lease, claimed_all(session, rows)
 
 
 def is_due(due_by: datetime):
@@ -180,20 +186,8 @@ class Sent:
     at: datetime
 
 
-MESSAGE_COLUMNS = (OutboxMessage.id, OutboxMessage.message_id, OutboxMessage.event_type, OutboxMessage.event_time,
-                   OutboxMessage.data, OutboxMessage.alert_id, OutboxMessage.subscription_id)
-
-
-def load(sessions: sessionmaker, outbox_ids: list[int]) -> list[Claimed]:
-    """The claimed messages and their subscribers, in the order they were claimed."""
-    with sessions() as session:
-        by_id = {row.id: row for row in session.execute(
-            select(*MESSAGE_COLUMNS).where(among(session, OutboxMessage.id, outbox_ids)))}
-        return claimed_all(session, [by_id[outbox_id] for outbox_id in outbox_ids])
-
-
 def claimed_all(session, rows) -> list[Claimed]:
-    """Messages read as columns, not entities (a batch is thousands of them), each subscriber read once."""
+    """The claimed messages with what their sends need, each subscriber read once."""
     subscribers = {subscription.id: subscription for subscription in session.scalars(
         select(Subscription).where(Subscription.id.in_({row.subscription_id for row in rows})))}
     return [claimed_of(session, row, subscribers[row.subscription_id]) for row in rows]
@@ -390,8 +384,7 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
     marked, connections = Marked(), Connections()  # (connections: kept from one lease to the next)
     with contextlib.closing(connections), ThreadPoolExecutor(settings.workers + 1) as pool:
         # (+1 thread: the next batch is read while one sends; the lanes end before their connections close)
-        lease = claim(sessions, due_by, settings)
-        batch = load(sessions, lease.outbox_ids) if lease.outbox_ids else []
+        lease, batch = claim(sessions, due_by, settings)
         while batch:
             lanes = Lanes(pool, lease, http, settings, marked, connections)
             try:
@@ -401,8 +394,7 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
             with_database(lambda: release(sessions, lease), "let the unsent messages go")
             if lease.stopped.is_set():
                 return counts  # the database went away mid-batch: what was sent is recorded, the rest waits
-            lease = claim(sessions, due_by, settings)
-            batch = load(sessions, lease.outbox_ids) if lease.outbox_ids else []
+            lease, batch = claim(sessions, due_by, settings)
     return counts
 
 
