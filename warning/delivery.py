@@ -187,16 +187,14 @@ class Sent:
 
 
 def claimed_all(session, rows) -> list[Claimed]:
-    """The claimed messages with what their sends need, each subscriber read once."""
+    """The claimed messages with what their sends need, each subscriber read once (and asked once
+    whether it takes CAP: a batch is thousands of rows)."""
     subscribers = {subscription.id: subscription for subscription in session.scalars(
         select(Subscription).where(Subscription.id.in_({row.subscription_id for row in rows})))}
-    return [claimed_of(session, row, subscribers[row.subscription_id]) for row in rows]
-
-
-def claimed_of(session, row, subscription: Subscription) -> Claimed:
-    message = Message(id=row.message_id, type=row.event_type, timestamp=row.event_time, data=row.data)
-    references = earlier_messages(session, row) if subscription.format == "cap" else None
-    return Claimed(row.id, message, subscription, references)
+    cap = {subscription.id for subscription in subscribers.values() if subscription.format == "cap"}
+    return [Claimed(row.id, Message(row.message_id, row.event_type, row.event_time, row.data),
+                    subscribers[row.subscription_id],
+                    earlier_messages(session, row) if row.subscription_id in cap else None) for row in rows]
 
 
 @dataclass
