@@ -1,7 +1,7 @@
 """Webhooks per second to one receiver: coldwarn's signed, durable delivery beside Prometheus
 Alertmanager's, in the same run, taking turns.
 
-    .venv/bin/python benchmarks/bench_vs_alertmanager.py [--messages 3000] [--rounds 3] [--in-flight 16]
+    .venv/bin/python benchmarks/bench_vs_alertmanager.py [--messages 3000] [--rounds 7] [--in-flight 16]
         [--connections 1] [--database-url URL]
 
 Alertmanager is Debian's `prometheus-alertmanager` (installed with apt-get when missing, which needs
@@ -131,7 +131,8 @@ def coldwarn_round(sessions, http: HttpSession, settings: DeliverySettings, log_
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="Alertmanager's rate swings by a third from round to round: medians of several")
     parser.add_argument("--in-flight", type=int, default=16, help="coldwarn's requests on their way at once")
     parser.add_argument("--connections", type=int, default=1, help="coldwarn's connections to the subscriber")
     parser.add_argument("--database-url", help="an empty database; default: a fresh schema in the local PostgreSQL")

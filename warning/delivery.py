@@ -61,7 +61,7 @@ class Lease:
     already expired)."""
     subscribers: list[int]
     until: datetime
-    stopped: threading.Event = field(default_factory=threading.Event)  # send nothing more of this batch
+    stopped: threading.Event = field(default_factory=threading.Event)  # send nothing more under this lease
     claimed_at: float = field(default_factory=time.monotonic)
 
 
