@@ -251,7 +251,7 @@ def record(sessions: sessionmaker, sent: list[Sent], settings: DeliverySettings,
     with sessions.begin() as session:
         delivered = [s for s in sent if s.outcome.status == DELIVERED]
         failures = [s for s in sent if s.outcome.status != DELIVERED]
-        failed = {row.id: row for row in session.scalars(  # (the bodies were read by load: not again)
+        failed = {row.id: row for row in session.scalars(  # (the bodies were read with the batch: not again)
             select(OutboxMessage).options(defer(OutboxMessage.data))
             .where(OutboxMessage.id.in_([s.claimed.outbox_id for s in failures])))} if failures else {}
         subscribers = LockedSubscribers(session)
@@ -398,8 +398,8 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
 
 def next_of_same(sessions: sessionmaker, subscribers: list[int], sending: list[int], due_by: datetime,
                  settings: DeliverySettings) -> tuple[list[int], list[Claimed]]:
-    """The next batch of the leased subscribers' due messages after those `sending`, read while they
-    are sent, so that the lanes go on without waiting for a claim and a load."""
+    """The next batch of the leased subscribers' due messages, leaving out those `sending` (handed to
+    the lanes, not yet recorded), read while they are sent: the lanes go on without waiting for a claim."""
     with sessions() as session:
         rows = session.execute(
             select(*MESSAGE_COLUMNS).where(is_due(due_by), OutboxMessage.subscription_id.in_(subscribers),
