@@ -397,7 +397,7 @@ def drain(sessions: sessionmaker, http: HttpSession, settings: DeliverySettings,
 
 
 def next_of_same(sessions: sessionmaker, subscribers: list[int], sending: list[int], due_by: datetime,
-                 settings: DeliverySettings) -> tuple[list[int], list[Claimed]]:
+                 settings: DeliverySettings) -> list[Claimed]:
     """The next batch of the leased subscribers' due messages, leaving out those `sending` (handed to
     the lanes, not yet recorded), read while they are sent: the lanes go on without waiting for a claim."""
     with sessions() as session:
@@ -405,15 +405,15 @@ def next_of_same(sessions: sessionmaker, subscribers: list[int], sending: list[i
             select(*MESSAGE_COLUMNS).where(is_due(due_by), OutboxMessage.subscription_id.in_(subscribers),
                                            not_(among(session, OutboxMessage.id, sending)))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(settings.batch_size)).all()
-        return [row.id for row in rows], claimed_all(session, rows)
+        return claimed_all(session, rows)
 
 
 def follow_on(sessions: sessionmaker, lease: Lease, following: Future, settings: DeliverySettings) -> list[Claimed]:
     """The batch read ahead, to send under the same lease, if the lease still holds every subscriber
     (else another worker may have them: the next messages wait for a claim)."""
     try:
-        ids, batch = following.result()
-        if not ids or not renew(sessions, lease, settings):
+        batch = following.result()
+        if not batch or not renew(sessions, lease, settings):
             return []
     except DBAPIError:
         log.warning("reading the next batch failed: the subscribers are let go and claimed afresh")

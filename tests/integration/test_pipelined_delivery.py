@@ -216,6 +216,26 @@ def test_the_next_batch_is_not_sent_when_another_worker_has_taken_the_subscriber
     assert pending > 0 and subscription.leased_until > utcnow()  # left to the other worker's lease
 
 
+def test_a_subscriber_disabled_while_its_lane_streams_gets_nothing_more(make_runtime, config_dir, receivers):
+    def answer(n):
+        if n == 0:  # an admin disables the subscription while its first batch is on its way
+            with rt.sessions.begin() as session:
+                session.execute(update(Subscription).values(enabled=False, disabled_reason="by an admin"))
+        return OK
+    receiver = receivers(answer=answer)
+    write_subscription(config_dir, receiver.url, events=["alert.issued", "tasklist.issued"])
+    rt = make_runtime()
+    run_cycle(rt, open_source(rt, "demo"), deliver=False)
+    counts = drain(rt.sessions, rt.http, rt.settings.delivery.model_copy(update={"batch_size": 4}))
+    with rt.sessions() as session:
+        parked = session.scalars(select(OutboxMessage.last_error).where(OutboxMessage.status == "parked")).all()
+        queued = session.scalar(select(func.count()).select_from(OutboxMessage))
+    # the batches read after the change are parked, not sent (at most the one read ahead before it goes)
+    assert counts["delivered"] == len(receiver.requests) <= 8 < queued
+    assert counts["parked"] == len(parked) == queued - counts["delivered"]
+    assert all("subscription disabled: by an admin" in error for error in parked)
+
+
 def test_many_lanes_to_one_subscriber_deliver_everything_once(make_runtime, config_dir, receivers):
     # More lanes than some batches have messages left by the time the last lane starts: none may fail.
     receiver = receivers()
